@@ -1,0 +1,131 @@
+"""What grading produces: checks, exercise results and submission results.
+
+``SubmissionResult.to_dict()`` is the public JSON contract of ``--format json``;
+keep its keys exactly as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader.contract import EXERCISES, Exercise
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One body chunk as the client received it: when (seconds from the request) and what."""
+
+    t: float
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one check.
+
+    ``message`` is for the student. ``details`` is for the instructor only
+    (tracebacks, timings, process accounting) and never reaches the student.
+    """
+
+    name: str
+    passed: bool
+    message: str
+    details: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The check as the JSON contract spells it."""
+        return {"name": self.name, "passed": self.passed, "message": self.message}
+
+
+@dataclass
+class ExerciseResult:
+    """All checks of one exercise; it passes when every check passes, and scores all or nothing."""
+
+    id: str
+    checks: list[Check] = field(default_factory=list)
+    advice: list[str] = field(default_factory=list)
+    timeline: list[Chunk] = field(default_factory=list)
+    max_score: float = 1.0
+    duration: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        """True when there is at least one check and all of them passed."""
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+    @property
+    def score(self) -> float:
+        """Full marks when passed, else nothing."""
+        return self.max_score if self.passed else 0.0
+
+    def failures(self) -> list[Check]:
+        """The checks that failed, in order."""
+        return [c for c in self.checks if not c.passed]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The exercise as the JSON contract spells it."""
+        return {
+            "id": self.id,
+            "passed": self.passed,
+            "score": self.score,
+            "max_score": self.max_score,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+
+@dataclass
+class SubmissionResult:
+    """One submission folder's results, always holding all three exercises in contract order."""
+
+    submission: str
+    exercises: list[ExerciseResult]
+    duration: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        """Sum of the exercise scores."""
+        return sum(e.score for e in self.exercises)
+
+    @property
+    def max_score(self) -> float:
+        """Sum of the exercise maxima."""
+        return sum(e.max_score for e in self.exercises)
+
+    @property
+    def passed(self) -> bool:
+        """True when every exercise passed."""
+        return all(e.passed for e in self.exercises)
+
+    def exercise(self, exercise_id: str) -> ExerciseResult:
+        """The result of one exercise by id."""
+        return next(e for e in self.exercises if e.id == exercise_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The submission as the JSON contract spells it."""
+        return {
+            "submission": self.submission,
+            "score": self.score,
+            "max_score": self.max_score,
+            "exercises": [e.to_dict() for e in self.exercises],
+        }
+
+
+def failed_exercise(ex: Exercise, name: str, message: str, details: str = "") -> ExerciseResult:
+    """An exercise result holding a single failed check (for example: it did not import)."""
+    return ExerciseResult(
+        id=ex.id, checks=[Check(name, False, message, details)], max_score=ex.max_score
+    )
+
+
+def ordered(submission: str, results: dict[str, ExerciseResult]) -> SubmissionResult:
+    """Assemble a submission result with every exercise present, in contract order."""
+    missing = "was not graded"
+    return SubmissionResult(
+        submission=submission,
+        exercises=[
+            results.get(ex.id) or failed_exercise(ex, "graded", f"{ex.filename} {missing}")
+            for ex in EXERCISES
+        ],
+    )
