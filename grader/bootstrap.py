@@ -85,7 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ensure_environment(extras)
     except subprocess.CalledProcessError as exc:
-        print(f"bootstrap: installing failed (exit {exc.returncode}); see pip's output above", file=sys.stderr)
+        print(
+            f"bootstrap: installing failed (exit {exc.returncode}); see pip's output above",
+            file=sys.stderr,
+        )
         return 2
     os.chdir(ROOT)
     argv_job = [str(venv_python()), *command, *ns.args]

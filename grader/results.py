@@ -6,7 +6,8 @@ keep its keys exactly as they are.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import base64
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from grader.contract import EXERCISES, Exercise
@@ -119,13 +120,46 @@ def failed_exercise(ex: Exercise, name: str, message: str, details: str = "") ->
     )
 
 
-def ordered(submission: str, results: dict[str, ExerciseResult]) -> SubmissionResult:
-    """Assemble a submission result with every exercise present, in contract order."""
+def ordered(
+    submission: str,
+    results: dict[str, ExerciseResult],
+    exercises: tuple[Exercise, ...] = EXERCISES,
+) -> SubmissionResult:
+    """Assemble a submission result with the graded exercises, in contract order."""
     missing = "was not graded"
     return SubmissionResult(
         submission=submission,
         exercises=[
             results.get(ex.id) or failed_exercise(ex, "graded", f"{ex.filename} {missing}")
-            for ex in EXERCISES
+            for ex in exercises
         ],
+    )
+
+
+def to_record(result: SubmissionResult) -> dict[str, Any]:
+    """Everything about a submission result, instructor fields included, as JSON-ready data."""
+    record = asdict(result)
+    for exercise in record["exercises"]:
+        exercise["timeline"] = [
+            {"t": c["t"], "data": base64.b64encode(c["data"]).decode()}
+            for c in exercise["timeline"]
+        ]
+    return record
+
+
+def from_record(record: dict[str, Any]) -> SubmissionResult:
+    """Rebuild a submission result written by ``to_record``."""
+    exercises = [
+        ExerciseResult(
+            id=e["id"],
+            checks=[Check(**c) for c in e["checks"]],
+            advice=list(e["advice"]),
+            timeline=[Chunk(c["t"], base64.b64decode(c["data"])) for c in e["timeline"]],
+            max_score=e["max_score"],
+            duration=e["duration"],
+        )
+        for e in record["exercises"]
+    ]
+    return SubmissionResult(
+        record["submission"], exercises, record["duration"], list(record["notes"])
     )

@@ -1,0 +1,158 @@
+"""The checks of each exercise, written against an httpx-style client.
+
+The same functions grade a submission in-process (Starlette's TestClient) and
+in a sandboxed server process (an httpx2 client on a Unix socket): they only
+see what an HTTP client sees, plus the grader's own token feed and the source
+text the grader read before the submission ran.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from grader import feedback, fixtures
+from grader.contract import DEFAULT_PROMPT, EX1, EX2, EX3, Exercise
+from grader.feed import FeedServer, StreamLog
+from grader.loopwatch import LoopWatch
+from grader.probe import ERRORS_PATH
+from grader.results import Check, ExerciseResult
+from grader.sourcecheck import async_generator_check
+from grader.transcript import StreamingClient, StreamReader, Transcript
+
+# How long the grader waits for token k's event before it concludes that the
+# endpoint holds events back. Only a buffering endpoint ever waits this long.
+STALL_AFTER = 0.5
+# After the client disconnects, how long the generator has to stop asking for tokens.
+DISCONNECT_GRACE = 1.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the checks talk to: a client for the submission's app and a per-exercise time limit."""
+
+    client: StreamingClient
+    timeout: float
+    explain: Callable[[], str | None] = lambda: None
+
+    def deadline(self) -> float:
+        """The monotonic time by which one response must be over."""
+        return time.monotonic() + self.timeout
+
+    def server_error(self) -> str | None:
+        """What the server raised, or why it is gone; None when nothing went wrong there."""
+        try:
+            errors = self.client.get(ERRORS_PATH).json()
+        except Exception:  # the server cannot answer: ask the runner how it ended
+            return self.explain()
+        if not errors:
+            return None
+        last = errors[-1]
+        where = f" ({last['file']} line {last['line']})" if last.get("line") else ""
+        return f"{last['type']}: {last['message']}".rstrip(": ") + where
+
+
+def grade(
+    ex: Exercise, target: Target, *, source: str = "", feed: FeedServer | None = None
+) -> ExerciseResult:
+    """Run every check of ``ex`` against ``target``."""
+    started = time.monotonic()
+    if ex is EX1:
+        result = grade_lines(target)
+    elif ex is EX2:
+        result = grade_messages(target)
+    else:
+        if feed is None:
+            raise ValueError("exercise 3 is graded with the grader's token feed")
+        result = grade_tokens(target, feed, source)
+    result.duration = time.monotonic() - started
+    return result
+
+
+def _read(target: Target, ex: Exercise, *, sse: bool, **params: str) -> StreamReader:
+    """Request the exercise's endpoint and record the whole response."""
+    reader = StreamReader(sse=sse)
+    reader.read(target.client, ex.path, target.deadline(), params=params or None)
+    return reader
+
+
+def _response_check(ex: Exercise, t: Transcript, target: Target) -> Check:
+    """The response came back 200 and ended on its own, in time and whole."""
+    problem = feedback.response_problem(ex, t, target.timeout, target.server_error)
+    return Check(
+        "response",
+        problem is None,
+        problem or f"{ex.method} {ex.path} answered 200 and the stream ended.",
+    )
+
+
+def _result(ex: Exercise, t: Transcript, checks: list[Check]) -> ExerciseResult:
+    """Bundle checks with the timeline of the main response."""
+    return ExerciseResult(id=ex.id, checks=checks, timeline=list(t.chunks), max_score=ex.max_score)
+
+
+def grade_lines(target: Target) -> ExerciseResult:
+    """Exercise 1: the grader's lines, one chunk per line, as text/plain."""
+    t = _read(target, EX1, sse=False).transcript
+    checks = [_response_check(EX1, t, target)]
+    if checks[0].passed:
+        checks += [
+            feedback.content_type_check(EX1, t),
+            feedback.lines_body_check(t, list(fixtures.LINES)),
+            feedback.lines_chunks_check(t, list(fixtures.LINES)),
+        ]
+    return _result(EX1, t, checks)
+
+
+def grade_messages(target: Target) -> ExerciseResult:
+    """Exercise 2: one SSE event per grader message, each in its own chunk."""
+    t = _read(target, EX2, sse=True).transcript
+    checks = [_response_check(EX2, t, target)]
+    if checks[0].passed:
+        expected = list(fixtures.MESSAGES)
+        checks += [
+            feedback.content_type_check(EX2, t),
+            feedback.events_check(EX2, t, expected),
+            *feedback.event_chunks_check(t, expected),
+        ]
+    return _result(EX2, t, checks)
+
+
+def grade_tokens(target: Target, feed: FeedServer, source: str) -> ExerciseResult:
+    """Exercise 3: tokens awaited in an async generator, each sent before the next is produced."""
+    reader = StreamReader(sse=True)
+    feed.gate_on(reader.wait_events)
+    with LoopWatch(target.client, until=lambda: reader.done) as watch:
+        reader.read(target.client, EX3.path, target.deadline(), params={"prompt": fixtures.PROMPT})
+    t = reader.transcript
+    checks = [async_generator_check(source), _response_check(EX3, t, target)]
+    if checks[1].passed:
+        expected = list(fixtures.TOKENS)
+        call = feed.calls[0] if feed.calls else None
+        checks += [
+            feedback.content_type_check(EX3, t),
+            feedback.prompt_check(call, fixtures.PROMPT),
+            feedback.events_check(EX3, t, expected),
+            feedback.live_check(call, t, len(expected)),
+            *feedback.event_chunks_check(t, expected),
+            feedback.loop_check(watch),
+        ]
+    result = _result(EX3, t, checks)
+    if checks[1].passed:
+        call, hung_up = _hang_up_early(target, feed)
+        result.checks.append(feedback.default_prompt_check(call, DEFAULT_PROMPT))
+        result.advice += feedback.disconnect_advice(call, hung_up)
+    return result
+
+
+def _hang_up_early(target: Target, feed: FeedServer) -> tuple[StreamLog | None, float]:
+    """Request without a prompt, hang up after the first event; return that call and when."""
+    calls_before = len(feed.calls)
+    reader = StreamReader(sse=True)
+    feed.gate_on(reader.wait_events)
+    reader.read(target.client, EX3.path, target.deadline(), stop_after_events=1)
+    hung_up = time.monotonic()
+    if not feed.wait_for_call(calls_before, DISCONNECT_GRACE):
+        return None, hung_up
+    return feed.wait_closed(DISCONNECT_GRACE), hung_up

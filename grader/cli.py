@@ -1,0 +1,250 @@
+"""The command line: parse options, collect submissions, grade them, report.
+
+    python -m grader [PATH ...] [--submissions DIR] [--format FORMAT] [--output FILE] ...
+
+Exit status: 0 when every graded exercise passed, 1 when any failed, 2 for a
+usage error (one line on stderr), 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from grader.batch import Job, run_batch
+from grader.contract import EXERCISE_IDS, EXERCISES, exercise
+from grader.progress import ProgressBar
+from grader.report import FORMATS, render
+from grader.sandbox import Limits, MiB
+
+PROG = "python -m grader"
+DEFAULT_SUBMISSION = "exercises"
+DEFAULT_JOBS = max(2, 2 * (os.cpu_count() or 1))
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DESCRIPTION = """\
+Grade Lesson 3 (Streaming and Server-Sent Events) submissions.
+
+A submission is a folder holding ex1_stream_lines.py, ex2_fix_sse.py and
+ex3_async_tokens.py. Each exercise is served by the submission's own FastAPI app
+in a sandboxed process (no network, memory/CPU/output limits, its own process
+group and PID namespace) and checked from the outside through HTTP: status,
+Content-Type, the body or the events a browser would see, and whether it really
+streams (one chunk per item, nothing held back, an event loop that is never
+blocked).
+"""
+EPILOG = """\
+exit status: 0 every exercise passed, 1 some exercise failed, 2 usage error,
+130 interrupted (saved results are kept; run again with the same --results-dir
+to continue).
+
+examples:
+  python -m grader solutions
+  python -m grader --submissions grader/samples --format csv --output grades.csv
+  python -m grader --submissions class/ --results-dir results/ --jobs 8
+  python -m grader --exercise ex3 my_work/
+"""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line naming the problem and how to get help, then exit 2."""
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> Parser:
+    """The parser for every option of the grader."""
+    parser = Parser(
+        prog=PROG,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help=f"submission folders (default: {DEFAULT_SUBMISSION})",
+    )
+    add = parser.add_argument
+    add(
+        "--submissions",
+        metavar="DIR",
+        action="append",
+        type=Path,
+        default=[],
+        help="a folder of submission folders: grade each subfolder (repeatable)",
+    )
+    add(
+        "--exercise",
+        metavar="ID",
+        action="append",
+        choices=EXERCISE_IDS,
+        help="grade only this exercise (repeatable; default: all three)",
+    )
+    add(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="report format: text (default), json, gradescope (results.json), junit, csv",
+    )
+    add("--output", metavar="FILE", type=Path, help="write the report here instead of stdout")
+    add(
+        "--results-dir",
+        metavar="DIR",
+        type=Path,
+        help="save each submission's full result here as soon as it is known; "
+        "already saved submissions are skipped on a re-run",
+    )
+    add(
+        "--jobs",
+        "-j",
+        metavar="N",
+        type=_positive_int,
+        default=DEFAULT_JOBS,
+        help=f"submissions graded at once (default: {DEFAULT_JOBS})",
+    )
+    add(
+        "--timeout",
+        metavar="SECONDS",
+        type=_positive_float,
+        default=10.0,
+        help="time limit per exercise, import included (default: 10)",
+    )
+    add(
+        "--memory",
+        metavar="MIB",
+        type=_positive_int,
+        default=1024,
+        help="memory a submission's server may allocate, in MiB (default: 1024)",
+    )
+    add(
+        "--cpu",
+        metavar="SECONDS",
+        type=_positive_int,
+        default=30,
+        help="CPU time limit per exercise (default: 30)",
+    )
+    add(
+        "--output-limit",
+        metavar="KIB",
+        type=_positive_int,
+        default=1024,
+        help="what a submission may print, in KiB (default: 1024)",
+    )
+    add(
+        "--allow-network",
+        action="store_true",
+        help="do not put submissions in a network namespace of their own",
+    )
+    add(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar on stderr (default: when stdout and stderr are terminals)",
+    )
+    add(
+        "--color",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="colour the text report (default: when writing to a terminal)",
+    )
+    add("--version", action="version", version=_version())
+    return parser
+
+
+def _version() -> str:
+    """The grader's version string."""
+    from grader import __version__
+
+    return f"%(prog)s {__version__}"
+
+
+def _positive_int(text: str) -> int:
+    """An integer of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    """A number above 0."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
+def collect_jobs(parser: Parser, ns: argparse.Namespace) -> list[tuple[str, Path]]:
+    """The submissions to grade, as (label, folder), or a usage error."""
+    jobs = []
+    for container in ns.submissions:
+        if not container.is_dir():
+            parser.error(f"no such folder of submissions: {container}")
+        subfolders = sorted(
+            p for p in container.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
+        )
+        if not subfolders:
+            parser.error(f"{container} holds no submission folders")
+        jobs += [(str(p), p) for p in subfolders]
+    paths = ns.paths or ([] if ns.submissions else [DEFAULT_SUBMISSION])
+    for text in paths:
+        path = Path(text)
+        if not path.is_dir():
+            parser.error(f"no such submission folder: {text}")
+        jobs.append((text, path))
+    if ns.format == "gradescope" and len(jobs) != 1:
+        parser.error(f"--format gradescope reports one submission; got {len(jobs)}")
+    return jobs
+
+
+def limits_from(ns: argparse.Namespace) -> Limits:
+    """The sandbox limits the options ask for."""
+    return Limits(
+        timeout=ns.timeout,
+        memory=ns.memory * MiB,
+        cpu_seconds=ns.cpu,
+        output=ns.output_limit * 1024,
+        isolate_network=not ns.allow_network,
+    )
+
+
+def write_report(text: str, output: Path | None) -> None:
+    """Write the report to the output file, or to stdout."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the grader; return the exit status."""
+    parser = build_parser()
+    ns = parser.parse_args(argv)
+    jobs = [Job(label, folder) for label, folder in collect_jobs(parser, ns)]
+    chosen = tuple(exercise(i) for i in dict.fromkeys(ns.exercise)) if ns.exercise else EXERCISES
+    interactive = sys.stdout.isatty() and sys.stderr.isatty()
+    show = interactive if ns.progress is None else ns.progress
+    try:
+        with ProgressBar(len(jobs), enabled=show) as bar:
+            results = run_batch(
+                jobs,
+                limits_from(ns),
+                exercises=chosen,
+                workers=ns.jobs,
+                results_dir=ns.results_dir,
+                progress=bar.update,
+            )
+    except KeyboardInterrupt:
+        saved = f" in {ns.results_dir}" if ns.results_dir else ""
+        print(f"{PROG}: interrupted; results saved so far are kept{saved}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    color = (ns.output is None and sys.stdout.isatty()) if ns.color is None else ns.color
+    write_report(render(results, ns.format, color=color), ns.output)
+    return EXIT_PASSED if all(r.passed for r in results) else EXIT_FAILED

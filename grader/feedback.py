@@ -1,0 +1,298 @@
+"""Single checks on what a client received, each failing with a message a student can act on.
+
+A message says what was expected, what came back (its ``repr``) and, where the
+mistake is one the lesson warns about, the lesson's hint for it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from grader.contract import DEFAULT_LINES, DEFAULT_MESSAGES, EX1, EX2, Exercise
+from grader.feed import StreamLog
+from grader.loopwatch import LoopWatch
+from grader.results import Check
+from grader.transcript import MAX_BODY_BYTES, Transcript
+
+DEFAULT_TOKENS = ("Hello", ",", " world", "!")
+BLOCKED_LIMIT = 0.2  # seconds of unresponsive event loop that fail exercise 3
+SHOWN = 160  # characters of a repr shown in a message
+
+
+def short(value: object) -> str:
+    """A repr cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= SHOWN else text[: SHOWN - 5] + "…" + text[-4:]
+
+
+def hint(ex: Exercise) -> str:
+    """The lesson's hint for an exercise, as the last line of a message."""
+    return f"\nHint (lesson 3): {ex.hint}"
+
+
+def response_problem(
+    ex: Exercise, t: Transcript, timeout: float, server_error: Callable[[], str | None]
+) -> str | None:
+    """Why the response itself failed (status, broken or endless stream), or None."""
+    where = f"{ex.method} {ex.path}"
+    if t.status is None:
+        cause = server_error() or t.error or "no response"
+        return f"{where} got no response: {cause}."
+    if t.status != 200:
+        cause = server_error() if t.status >= 500 else None
+        route = (
+            f' Is it declared as @app.{ex.method.lower()}("{ex.path}")?' if t.status == 404 else ""
+        )
+        raised = f" The server raised {cause}." if cause else ""
+        return f"{where} answered {t.status}, expected 200.{route}{raised}"
+    if t.too_large:
+        return f"{where} sent more than {MAX_BODY_BYTES} bytes: the stream does not stop."
+    if t.timed_out or (t.error and "timeout" in t.error.lower()):
+        return _endless(where, t, timeout)
+    cause = server_error()
+    if t.error or cause:
+        return (
+            f"{where}: the stream broke off after {len(t.body)} bytes. "
+            f"The server raised {cause or t.error}."
+        )
+    return None
+
+
+def _endless(where: str, t: Transcript, timeout: float) -> str:
+    """Explain a response that did not end within the time limit."""
+    last = t.chunks[-1].t if t.chunks else 0.0
+    if t.chunks and timeout - last < 1.0:
+        return (
+            f"{where} was still sending after {timeout:g} s ({len(t.chunks)} chunks, "
+            f"{len(t.body)} bytes): the generator never stops. Loop over the data once, "
+            "not forever."
+        )
+    return (
+        f"{where} stalled: nothing arrived for {timeout - last:.1f} s after "
+        f"{len(t.chunks)} chunks, and the response never ended. Something in the generator "
+        "waits forever."
+    )
+
+
+def content_type_check(ex: Exercise, t: Transcript) -> Check:
+    """The Content-Type is the exercise's media type."""
+    got = t.content_type
+    ok = got.split(";")[0].strip().lower() == ex.media_type
+    message = (
+        f"Content-Type is {got!r}."
+        if ok
+        else (
+            f"Content-Type should be {ex.media_type!r}, got {got!r}. Pass "
+            f'media_type="{ex.media_type}" to StreamingResponse.'
+            + (" A browser's EventSource refuses any other type." if ex is not EX1 else "")
+        )
+    )
+    return Check("content-type", ok, message)
+
+
+def lines_body_check(t: Transcript, lines: list[str]) -> Check:
+    """Exercise 1's body is each grader line followed by a newline."""
+    expected = "".join(f"{line}\n" for line in lines)
+    got = t.body.decode("utf-8", errors="replace")
+    if got == expected:
+        return Check("body", True, f"The body is the {len(lines)} lines, each ending in \\n.")
+    if got == "".join(f"{line}\n" for line in DEFAULT_LINES):
+        why = (
+            "That is the module's original list: the grader replaced `lines` before the "
+            "request, so the endpoint must read `lines` when the request comes in, not a copy "
+            "or a hard-coded answer."
+        )
+    elif got == "".join(lines):
+        why = 'The lines are there but run together: yield f"{line}\\n" so each ends in a newline.'
+    elif got == "\n".join(lines):
+        why = "The last line has no newline: every line, the last one too, ends in \\n."
+    else:
+        why = "Yield each element of `lines` followed by \\n, in order, and nothing else."
+    return Check(
+        "body", False, f"Expected body {short(expected)}, got {short(got)}. {why}{hint(EX1)}"
+    )
+
+
+def lines_chunks_check(t: Transcript, lines: list[str]) -> Check:
+    """Exercise 1 sends one chunk per line."""
+    expected = [f"{line}\n".encode() for line in lines]
+    got = [c.data for c in t.chunks]
+    if got == expected:
+        return Check("chunks", True, f"Each of the {len(lines)} lines arrived as its own chunk.")
+    return Check(
+        "chunks",
+        False,
+        f"Expected {len(expected)} chunks, one per line, got {len(got)}: "
+        f"{short([c.decode('utf-8', 'replace') for c in got])}. Streaming means each line "
+        "leaves the server as soon as it is ready: yield one line per yield instead of "
+        f"building the text first.{hint(EX1)}",
+    )
+
+
+def events_check(ex: Exercise, t: Transcript, expected: list[str]) -> Check:
+    """The events a browser fires carry exactly the expected data, as message events."""
+    got = t.event_data()
+    if got == expected:
+        types = {e.event for _, e in t.events}
+        if types == {"message"}:
+            return Check(
+                "events", True, f"A browser fires {len(got)} message events with the right data."
+            )
+        return Check(
+            "events",
+            False,
+            f"The events have type {sorted(types)!r}: EventSource's onmessage only sees events "
+            "without an event: field. Leave event: out.",
+        )
+    return Check("events", False, _events_problem(ex, t, expected, got))
+
+
+def _events_problem(ex: Exercise, t: Transcript, expected: list[str], got: list[str]) -> str:
+    """Explain why the parsed events differ from the expected ones."""
+    head = (
+        f"A browser would fire {len(got)} message events with data {short(got)}; "
+        f"expected {short(expected)}."
+    )
+    if not got and (t.discarded is not None or t.unterminated_line):
+        return (
+            f"{head} No event was ever completed: each event must end with a blank line.{hint(EX2)}"
+        )
+    if got == ["\n".join(expected)]:
+        return (
+            f"{head} All the messages ran into one event: end each one with \\n\\n, "
+            f"not \\n.{hint(EX2)}"
+        )
+    if got == [json.dumps(item) for item in expected]:
+        return (
+            f"{head} The data is JSON-encoded (quoted). Send the text itself: "
+            'f"data: {text}\\n\\n", or ServerSentEvent(raw_data=text), not data=text.'
+        )
+    if got == list(DEFAULT_MESSAGES if ex is EX2 else DEFAULT_TOKENS):
+        source = "messages" if ex is EX2 else "client.stream(prompt)"
+        return f"{head} That is the module's own data: read `{source}` when the request comes in."
+    if got == [item[1:] if item.startswith(" ") else item for item in expected]:
+        return (
+            f"{head} Leading spaces were eaten: a browser removes ONE space after 'data:', so "
+            'write f"data: {token}\\n\\n" with the space, and a token\'s own space survives.'
+        )
+    return f"{head} Send one 'data: ' line per item, then a blank line.{hint(ex)}"
+
+
+def event_chunks_check(t: Transcript, expected: list[str]) -> list[Check]:
+    """Every event arrives in a chunk of its own (no check when no event arrived at all)."""
+    return [_event_chunks(t, expected)] if t.events else []
+
+
+def _event_chunks(t: Transcript, expected: list[str]) -> Check:
+    """Every event arrives in a chunk of its own."""
+    per_chunk: dict[int, int] = {}
+    for index, _ in t.events:
+        per_chunk[index] = per_chunk.get(index, 0) + 1
+    crowded = {i: n for i, n in per_chunk.items() if n > 1}
+    if not crowded and len(t.events) == len(expected):
+        return Check("chunks", True, "Each event arrived in a chunk of its own.")
+    index, count = max(crowded.items(), key=lambda item: item[1]) if crowded else (0, 0)
+    at = (
+        f" ({count} events in chunk {index + 1}, at {t.chunks[index].t * 1000:.1f} ms)"
+        if crowded
+        else ""
+    )
+    return Check(
+        "chunks",
+        False,
+        f"{len(t.events)} events arrived in {len(per_chunk)} chunks{at}. Yield each event as "
+        "soon as it is ready, one per yield, so the browser can show it at once.",
+    )
+
+
+def prompt_check(call: StreamLog | None, prompt: str) -> Check:
+    """``client.stream`` was called with the request's prompt."""
+    if call is None:
+        return Check(
+            "prompt",
+            False,
+            "client.stream() was never called: the tokens must come from "
+            "client.stream(prompt), read when the request comes in.",
+        )
+    if call.prompt != prompt:
+        return Check(
+            "prompt",
+            False,
+            f"client.stream() was called with {short(call.prompt)}, but the "
+            f"request asked for prompt={short(prompt)}: pass the query parameter through.",
+        )
+    return Check("prompt", True, "client.stream() got the prompt of the request.")
+
+
+def default_prompt_check(call: StreamLog | None, prompt: str) -> Check:
+    """Without ?prompt=, the prompt defaults to the contract's default."""
+    if call is not None and call.prompt == prompt:
+        return Check("default prompt", True, f"Without ?prompt= the prompt is {prompt!r}.")
+    got = (
+        "client.stream() was not called" if call is None else f"the prompt was {short(call.prompt)}"
+    )
+    return Check(
+        "default prompt",
+        False,
+        f"Without ?prompt=, {got}; it should default to {prompt!r} "
+        f'(declare prompt: str = "{prompt}").',
+    )
+
+
+def live_check(call: StreamLog | None, t: Transcript, total: int) -> Check:
+    """The first event reached the client before the last token was produced."""
+    if call is None or not call.stalled:
+        return Check(
+            "streams",
+            True,
+            "Each token's event reached the client before the next token was produced.",
+        )
+    first = t.chunks[0].t * 1000 if t.chunks else None
+    when = f"the first chunk came at {first:.0f} ms" if first is not None else "nothing came"
+    if call.stalled_at == 1 and len(call.released) == total:
+        what = f"buffered: nothing was sent until all {total} tokens were produced ({when})."
+    else:
+        what = (
+            f"buffered: token {call.stalled_at + 1} was requested before the event of token "
+            f"{call.stalled_at} reached the client ({when})."
+        )
+    return Check(
+        "streams",
+        False,
+        f"{what.capitalize()} Yield each event as soon as its token arrives, "
+        "inside the async for loop, instead of collecting the tokens first.",
+    )
+
+
+def loop_check(watch: LoopWatch) -> Check:
+    """The event loop kept serving other requests while the stream was in flight."""
+    blocked = watch.blocked_seconds()
+    if blocked < BLOCKED_LIMIT:
+        return Check(
+            "event loop", True, "The event loop kept serving other requests during the stream."
+        )
+    return Check(
+        "event loop",
+        False,
+        f"The event loop was blocked for {blocked:.1f} s while streaming (the longest wait for "
+        f"a reply to another request was {watch.longest():.2f} s). Something in the async "
+        "generator blocks, such as time.sleep() or a synchronous client: await instead "
+        "(asyncio.sleep, the async client), so the worker stays free for other requests.",
+        details=watch.summary(),
+    )
+
+
+def disconnect_advice(call: StreamLog | None, hung_up: float) -> list[str]:
+    """Advice on whether the generator stopped after the client went away (not scored)."""
+    if call is None:
+        return []
+    after = sum(1 for t in call.released if t > hung_up)
+    if call.closed_at is not None and not call.finished:
+        ms = max(0.0, (call.closed_at - hung_up) * 1000)
+        return [f"When the client disconnected, the generator stopped within {ms:.0f} ms. Good."]
+    return [
+        f"After the client disconnected, the server went on asking for {after} more tokens. "
+        "Let the generator be cancelled (don't catch asyncio.CancelledError), and clean up "
+        "in a finally: block."
+    ]

@@ -1,0 +1,138 @@
+"""Reading one streaming response the way a client sees it: chunk by chunk, with arrival times."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from grader.results import Chunk
+from grader.sse import Event, EventStreamParser
+
+MAX_BODY_BYTES = 1 << 20
+
+
+class StreamingClient(Protocol):
+    """The part of an httpx-style client the checks use (TestClient and httpx2.Client both fit)."""
+
+    def stream(self, method: str, url: str, **kwargs: Any) -> Any:
+        """Open a streaming request; a context manager yielding a response."""
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        """Send a GET request and read the whole response."""
+
+
+@dataclass
+class Transcript:
+    """What came back for one request: status, headers, timed chunks and, for SSE, the events."""
+
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    chunks: list[Chunk] = field(default_factory=list)
+    events: list[tuple[int, Event]] = field(default_factory=list)
+    discarded: str | None = None
+    unterminated_line: str | None = None
+    error: str | None = None
+    timed_out: bool = False
+    too_large: bool = False
+
+    @property
+    def body(self) -> bytes:
+        """All chunks joined."""
+        return b"".join(c.data for c in self.chunks)
+
+    @property
+    def content_type(self) -> str:
+        """The Content-Type header, or an empty string."""
+        return self.headers.get("content-type", "")
+
+    def event_data(self) -> list[str]:
+        """The data of every dispatched event, in order."""
+        return [event.data for _, event in self.events]
+
+
+class StreamReader:
+    """Reads one response chunk by chunk; other threads may wait until N events have arrived."""
+
+    def __init__(self, *, sse: bool) -> None:
+        self.transcript = Transcript()
+        self._parser = EventStreamParser() if sse else None
+        self._changed = threading.Condition()
+        self._done = False
+        self._stop_after: int | None = None
+
+    def read(
+        self,
+        client: StreamingClient,
+        url: str,
+        deadline: float,
+        *,
+        stop_after_events: int | None = None,
+        **kwargs: Any,
+    ) -> Transcript:
+        """GET ``url``; record the response until it ends, fails, grows too large or time is up.
+
+        With ``stop_after_events`` the client hangs up once that many events arrived.
+        """
+        self._stop_after = stop_after_events
+        start = time.monotonic()
+        try:
+            with client.stream("GET", url, **kwargs) as response:
+                self.transcript.status = response.status_code
+                self.transcript.headers = {k.lower(): v for k, v in response.headers.items()}
+                self._consume(response.iter_raw(), start, deadline)
+        except Exception as exc:  # a broken stream is a finding, not a grader crash
+            self.transcript.error = f"{type(exc).__name__}: {exc}".rstrip(": ")
+        finally:
+            self._finish()
+        return self.transcript
+
+    def _consume(self, raw: Any, start: float, deadline: float) -> None:
+        """Record chunks until the body ends, the deadline passes or it grows too large."""
+        size = 0
+        for data in raw:
+            self._record(Chunk(time.monotonic() - start, bytes(data)))
+            size += len(data)
+            if size > MAX_BODY_BYTES:
+                self.transcript.too_large = True
+                return
+            if time.monotonic() > deadline:
+                self.transcript.timed_out = True
+                return
+            if self._stop_after is not None and len(self.transcript.events) >= self._stop_after:
+                return
+
+    def _record(self, chunk: Chunk) -> None:
+        """Append one chunk and the events it completed, then wake the waiters."""
+        with self._changed:
+            index = len(self.transcript.chunks)
+            self.transcript.chunks.append(chunk)
+            if self._parser is not None:
+                self.transcript.events.extend((index, e) for e in self._parser.feed(chunk.data))
+            self._changed.notify_all()
+
+    def _finish(self) -> None:
+        """Mark the response as over and remember any event left without its blank line."""
+        with self._changed:
+            if self._parser is not None:
+                self._parser.close()
+                self.transcript.discarded = self._parser.discarded
+                self.transcript.unterminated_line = self._parser.unterminated_line
+            self._done = True
+            self._changed.notify_all()
+
+    def wait_events(self, count: int, timeout: float) -> bool:
+        """Block until ``count`` events arrived (True), or the response ended or time ran out."""
+        with self._changed:
+            return (
+                self._changed.wait_for(
+                    lambda: len(self.transcript.events) >= count or self._done, timeout
+                )
+                and len(self.transcript.events) >= count
+            )
+
+    @property
+    def done(self) -> bool:
+        """True once the response is over."""
+        return self._done
