@@ -13,10 +13,11 @@ grader's side of the socket.
 from __future__ import annotations
 
 import json
+import select
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,32 +132,41 @@ class FeedServer:
             except TimeoutError:
                 continue
             with conn:
-                conn.settimeout(ACCEPT_POLL)
+                conn.setblocking(True)
                 log = StreamLog()
                 with self._closed:
                     self.calls.append(log)
                     self._closed.notify_all()
-                self._serve_call(conn.makefile("rb"), conn, log)
+                self._serve_call(conn, log)
             with self._closed:
                 log.closed_at = time.monotonic()
                 self._closed.notify_all()
 
-    def _serve_call(self, reader: object, conn: socket.socket, log: StreamLog) -> None:
+    def _serve_call(self, conn: socket.socket, log: StreamLog) -> None:
         """Run the protocol of one call: read its prompt, then answer each request for a token."""
-        while not self._stop.is_set():
-            try:
-                line = reader.readline(MAX_LINE)  # type: ignore[attr-defined]
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            if not line:
-                return
+        for line in self._lines(conn):
             message = json.loads(line)
             if "prompt" in message:
                 log.prompt = message["prompt"]
             elif not self._answer(conn, log):
                 return
+
+    def _lines(self, conn: socket.socket) -> Iterator[bytes]:
+        """The lines a call sends, until it hangs up, misbehaves or the server stops."""
+        buffer = b""
+        while not self._stop.is_set():
+            while b"\n" in buffer:
+                line, _, buffer = buffer.partition(b"\n")
+                yield line
+            if not select.select([conn], [], [], ACCEPT_POLL)[0]:
+                continue  # nothing asked yet: look at the stop flag again
+            try:
+                data = conn.recv(MAX_LINE)
+            except OSError:
+                return
+            if not data or len(buffer) > MAX_LINE:
+                return
+            buffer += data
 
     def _answer(self, conn: socket.socket, log: StreamLog) -> bool:
         """Send the next token, waiting for the previous one's delivery first; False at the end."""

@@ -1,0 +1,29 @@
+import asyncio
+
+from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
+
+
+class FakeAIClient:
+    def __init__(self, tokens=("Hello", ",", " world", "!")):
+        self.tokens = tokens
+
+    async def stream(self, prompt):
+        for token in self.tokens:
+            await asyncio.sleep(0.05)
+            yield token
+
+
+client = FakeAIClient()
+app = FastAPI()
+
+
+async def token_stream(prompt):
+    answer = [token async for token in client.stream(prompt)]
+    for token in answer:
+        yield f"data: {token}\n\n"
+
+
+@app.get("/tokens")
+async def stream_tokens(prompt: str = "Say hello"):
+    return StreamingResponse(token_stream(prompt), media_type="text/event-stream")
