@@ -1,0 +1,49 @@
+"""The student notebook's check cells grade the modules beside it, in a real kernel."""
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = ROOT / "exercises" / "exercises.ipynb"
+CELL_TIMEOUT = 120
+
+pytestmark = pytest.mark.slow
+
+
+def run_notebook_beside(modules: Path, tmp_path: Path) -> list[str]:
+    """Run the notebook beside copies of ``modules``' exercise files; return the check outputs."""
+    for module in modules.glob("ex*.py"):
+        shutil.copy(module, tmp_path / module.name)
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(
+        nb, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
+    ).execute()
+    checks = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("check(")]
+    return ["".join(o.get("text", "") for o in c.outputs) for c in checks]
+
+
+def test_the_notebook_ships_without_outputs():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+def test_check_cells_fail_the_stubs_with_their_messages(tmp_path):
+    ex1, ex2, ex3 = run_notebook_beside(ROOT / "exercises", tmp_path)
+    assert "ex1   FAIL" in ex1
+    assert "NotImplementedError: exercise 1" in ex1
+    assert "ex2   FAIL" in ex2
+    assert "each event must end with a blank line" in ex2
+    assert "ex3   FAIL" in ex3
+    assert "plain def generator" in ex3
+
+
+def test_check_cells_pass_the_reference_solutions(tmp_path):
+    outputs = run_notebook_beside(ROOT / "solutions", tmp_path)
+    for exercise_id, output in zip(("ex1", "ex2", "ex3"), outputs, strict=True):
+        assert f"{exercise_id}   PASS" in output
+        assert "FAIL" not in output
