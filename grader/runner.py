@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from grader import fixtures
@@ -67,30 +69,39 @@ def grade_folder_in_process(folder: Path, timeout: float = DEFAULT_TIMEOUT) -> S
     return result
 
 
-def grade_isolated(folder: Path, ex: Exercise, limits: Limits) -> ExerciseResult:
-    """Grade one exercise served by a jailed process; the verdict rests on what this side saw."""
+@contextlib.contextmanager
+def sandboxed(folder: Path, ex: Exercise, limits: Limits) -> Iterator[Callable[[], ExerciseResult]]:
+    """Start ``ex``'s jailed server now; yield a function that grades it.
+
+    Starting forks, so it must happen while this process runs no other threads;
+    grading starts threads, so several started sandboxes may be graded at once.
+    """
     source = read_source(folder, ex)
-    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="grader-") as tmp, contextlib.ExitStack() as stack:
         workdir = Path(tmp)
         feed = feed_for(ex, workdir)
-        with contextlib.ExitStack() as stack:
-            if feed:
-                stack.callback(feed.close)
-            box = stack.enter_context(
-                Sandbox(folder, ex, limits, workdir, feed and str(feed.address))
-            )
+        if feed:
+            stack.callback(feed.close)
+        box = stack.enter_context(Sandbox(folder, ex, limits, workdir, feed and str(feed.address)))
+
+        def run() -> ExerciseResult:
             try:
                 box.wait_ready()
             except SubmissionError as exc:
                 return failed_exercise(ex, "imports", exc.message, exc.details)
-            if feed:
-                stack.enter_context(feed)
-            client = stack.enter_context(box.client())
-            result = grade(
-                ex, Target(client, limits.timeout, box.explain), source=source, feed=feed
-            )
+            with feed or contextlib.nullcontext(), box.client() as client:
+                target = Target(client, limits.timeout, box.explain)
+                result = grade(ex, target, source=source, feed=feed)
             result.advice += box.notes
             return result
+
+        yield run
+
+
+def grade_isolated(folder: Path, ex: Exercise, limits: Limits) -> ExerciseResult:
+    """Grade one exercise served by a jailed process; the verdict rests on what this side saw."""
+    with sandboxed(folder, ex, limits) as run:
+        return run()
 
 
 def grade_submission(
@@ -99,10 +110,13 @@ def grade_submission(
     exercises: tuple[Exercise, ...] = EXERCISES,
     label: str | None = None,
 ) -> SubmissionResult:
-    """Grade the chosen exercises of one submission folder, each in its own sandbox."""
+    """Grade the chosen exercises of one submission folder, each in its own sandbox, at once."""
     started = time.monotonic()
     warm_up()
-    graded = {ex.id: grade_isolated(folder, ex, limits) for ex in exercises}
-    result = ordered(label or str(folder), graded, exercises)
+    with contextlib.ExitStack() as stack:
+        runs = [stack.enter_context(sandboxed(folder, ex, limits)) for ex in exercises]
+        with ThreadPoolExecutor(len(runs), thread_name_prefix="grader") as pool:
+            graded = list(pool.map(lambda run: run(), runs))
+    result = ordered(label or str(folder), {r.id: r for r in graded}, exercises)
     result.duration = time.monotonic() - started
     return result
