@@ -30,7 +30,7 @@ MIN_PYTHON = (3, 11)
 JOBS: dict[str, tuple[str, list[str]]] = {
     "grade": ("", ["-m", "grader", "--submissions", "grader/samples"]),
     "test": ("test", ["-m", "pytest"]),
-    "lab": ("", ["-m", "jupyterlab", "lessons"]),
+    "lab": ("", ["-m", "jupyterlab"]),
     "demo": ("", ["-m", "uvicorn", "lessons.demo.app:app", "--host", "127.0.0.1"]),
 }
 
