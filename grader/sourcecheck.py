@@ -22,17 +22,29 @@ def _is_generator(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return False
 
 
-def generators(source: str) -> tuple[list[str], list[str]]:
-    """Names of the module-level async generator functions, and of the sync ones.
+def _functions_outside_classes(tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Every function of the module, nested ones included, but no methods.
 
     Methods are left out: the module's own FakeAIClient.stream is an async generator
     whatever the student writes.
     """
-    tree = ast.parse(source)
-    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-    gens = [f for f in functions if _is_generator(f)]
-    async_gens = [f.name for f in gens if isinstance(f, ast.AsyncFunctionDef)]
-    sync_gens = [f.name for f in gens if isinstance(f, ast.FunctionDef)]
+    found: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.ClassDef):
+            continue
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def generators(source: str) -> tuple[list[str], list[str]]:
+    """Names of the async generator functions, and of the sync ones, outside classes."""
+    gens = [f for f in _functions_outside_classes(ast.parse(source)) if _is_generator(f)]
+    async_gens = sorted(f.name for f in gens if isinstance(f, ast.AsyncFunctionDef))
+    sync_gens = sorted(f.name for f in gens if isinstance(f, ast.FunctionDef))
     return async_gens, sync_gens
 
 
