@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import tempfile
 import traceback
 from collections.abc import Callable, Iterator
@@ -56,9 +57,10 @@ def load_record(path: Path) -> SubmissionResult | None:
 
 def save_record(path: Path, result: SubmissionResult) -> None:
     """Write a result atomically: a reader sees the whole file or none."""
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(to_record(result), ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".record-", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(to_record(result), out, ensure_ascii=False)
+    Path(tmp).replace(path)
 
 
 def crashed(job: Job, exercises: tuple[Exercise, ...], why: str) -> SubmissionResult:
@@ -128,7 +130,7 @@ def _grade_in_workers(
                 continue
             job = jobs[index]
             code = os.waitstatus_to_exitcode(status)
-            result = load_record(folder / job.record_name())
+            result = load_record(folder / job.record_name()) if code == 0 else None
             done[index] = result or crashed(job, exercises, f"worker exit status {code}")
             if progress:
                 progress(job, done[index], False)
@@ -138,11 +140,19 @@ def _grade_in_workers(
 
 
 def _fork_worker(job: Job, folder: Path, limits: Limits, exercises: tuple[Exercise, ...]) -> int:
-    """Fork a worker that grades one submission into its record file."""
+    """Fork a worker that grades one submission into its record file.
+
+    SIGINT is blocked across the fork so that Ctrl-C always lands in the main
+    process, which then stops every worker; workers themselves ignore it.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     pid = os.fork()
     if pid:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         return pid
     code = WORKER_FAILED  # pragma: no cover - below runs in the worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
         result = grade_submission(job.folder, limits, exercises, label=job.label)
         save_record(folder / job.record_name(), result)
@@ -155,8 +165,6 @@ def _fork_worker(job: Job, folder: Path, limits: Limits, exercises: tuple[Exerci
 
 def _stop_worker(pid: int) -> None:
     """Kill an unfinished worker (its sandboxes die with it) and reap it."""
-    import signal
-
     try:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)

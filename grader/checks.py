@@ -50,7 +50,7 @@ class Target:
             return None
         last = errors[-1]
         where = f" ({last['file']} line {last['line']})" if last.get("line") else ""
-        return f"{last['type']}: {last['message']}".rstrip(": ") + where
+        return f"the server {str(last.get('summary'))[: feedback.SHOWN]}{where}"
 
 
 def grade(
@@ -119,27 +119,61 @@ def grade_messages(target: Target) -> ExerciseResult:
     return _result(EX2, t, checks)
 
 
-def grade_tokens(target: Target, feed: FeedServer, source: str) -> ExerciseResult:
-    """Exercise 3: tokens awaited in an async generator, each sent before the next is produced."""
+@dataclass(frozen=True)
+class TokenRun:
+    """One /tokens stream as the grader saw it: the response, the feed's log and the loop watch."""
+
+    transcript: Transcript
+    call: StreamLog | None
+    watch: LoopWatch
+
+    def trouble(self) -> tuple[bool, float]:
+        """How far the run was from smooth: held events back, and seconds of blocked loop."""
+        return (self.call is not None and self.call.stalled, self.watch.blocked_seconds())
+
+
+def _stream_tokens(target: Target, feed: FeedServer) -> TokenRun:
+    """Stream /tokens for the grader's prompt, gating tokens on delivery and watching the loop."""
+    calls_before = len(feed.calls)
     reader = StreamReader(sse=True)
     feed.gate_on(reader.wait_events)
     with LoopWatch(target.client, until=lambda: reader.done) as watch:
         reader.read(target.client, EX3.path, target.deadline(), params={"prompt": fixtures.PROMPT})
-    t = reader.transcript
-    checks = [async_generator_check(source), _response_check(EX3, t, target)]
+    call = feed.calls[calls_before] if len(feed.calls) > calls_before else None
+    return TokenRun(reader.transcript, call, watch)
+
+
+def _confirmed(target: Target, feed: FeedServer, run: TokenRun) -> TokenRun:
+    """Stream once more when the run looked buffered or blocking; keep the smoother run.
+
+    A busy machine can delay one run; an endpoint that holds events back or blocks
+    its loop does it every time, so the verdict never rests on a single hiccup.
+    """
+    if run.trouble() == (False, 0.0):
+        return run
+    again = _stream_tokens(target, feed)
+    if feedback.response_problem(EX3, again.transcript, target.timeout, lambda: None):
+        return run
+    return min(run, again, key=TokenRun.trouble)
+
+
+def grade_tokens(target: Target, feed: FeedServer, source: str) -> ExerciseResult:
+    """Exercise 3: tokens awaited in an async generator, each sent before the next is produced."""
+    run = _stream_tokens(target, feed)
+    checks = [async_generator_check(source), _response_check(EX3, run.transcript, target)]
     if checks[1].passed:
-        expected = list(fixtures.TOKENS)
-        call = feed.calls[0] if feed.calls else None
+        run = _confirmed(target, feed, run)
+        t, call, expected = run.transcript, run.call, list(fixtures.TOKENS)
         checks += [
             feedback.content_type_check(EX3, t),
             feedback.prompt_check(call, fixtures.PROMPT),
             feedback.events_check(EX3, t, expected),
             feedback.live_check(call, t, len(expected)),
             *feedback.event_chunks_check(t, expected),
-            feedback.loop_check(watch),
+            feedback.loop_check(run.watch),
         ]
-    result = _result(EX3, t, checks)
-    if checks[1].passed:
+    result = _result(EX3, run.transcript, checks)
+    if checks[1].passed and feed.calls:
         call, hung_up = _hang_up_early(target, feed)
         result.checks.append(feedback.default_prompt_check(call, DEFAULT_PROMPT))
         result.advice += feedback.disconnect_advice(call, hung_up)

@@ -9,8 +9,10 @@ usage error (one line on stderr), 130 when interrupted.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import NoReturn
 
@@ -18,7 +20,7 @@ from grader.batch import Job, run_batch
 from grader.contract import EXERCISE_IDS, EXERCISES, exercise
 from grader.progress import ProgressBar
 from grader.report import FORMATS, render
-from grader.sandbox import Limits, MiB
+from grader.sandbox import Limits, MiB, check_reachable
 
 PROG = "python -m grader"
 DEFAULT_SUBMISSION = "exercises"
@@ -165,18 +167,24 @@ def _version() -> str:
 
 
 def _positive_int(text: str) -> int:
-    """An integer of at least 1."""
-    value = int(text)
+    """A whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
     return value
 
 
 def _positive_float(text: str) -> float:
-    """A number above 0."""
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    """A finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
     return value
 
 
@@ -228,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     ns = parser.parse_args(argv)
     jobs = [Job(label, folder) for label, folder in collect_jobs(parser, ns)]
+    try:
+        check_reachable(Path(tempfile.gettempdir()) / "sandbox")
+    except RuntimeError as exc:
+        parser.error(str(exc))
     chosen = tuple(exercise(i) for i in dict.fromkeys(ns.exercise)) if ns.exercise else EXERCISES
     interactive = sys.stdout.isatty() and sys.stderr.isatty()
     show = interactive if ns.progress is None else ns.progress

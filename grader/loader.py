@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import inspect
 import sys
@@ -10,6 +11,9 @@ from pathlib import Path
 from types import ModuleType
 
 from grader.contract import Exercise
+
+MAX_SHOWN = 300  # characters of an exception's text shown to a student
+MAX_DETAILS = 8000
 
 
 class SubmissionError(Exception):
@@ -51,18 +55,29 @@ def _import(path: Path, name: str) -> ModuleType:
         ) from None
     except BaseException as exc:  # sys.exit and KeyboardInterrupt at import are findings too
         sys.modules.pop(name, None)
-        raise SubmissionError(_import_failure(path, exc), traceback.format_exc()) from None
+        details = traceback.format_exc()[-MAX_DETAILS:]
+        raise SubmissionError(_import_failure(path, exc), details) from None
     return module
+
+
+def exception_text(exc: BaseException) -> str:
+    """What an exception means, as a short phrase: 'raised ValueError: bad value'."""
+    if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+        return "printed more than the output limit allows"
+    if isinstance(exc, MemoryError):
+        return "ran out of memory (it allocated more than the memory limit)"
+    text = f"raised {type(exc).__name__}: {exc}".rstrip(": ")
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
 
 
 def _import_failure(path: Path, exc: BaseException) -> str:
     """Name the file, line and exception of a module that raised while importing."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == path]
+    here = path.resolve()
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() == here
+    ]
     where = f" line {frames[-1].lineno}" if frames else ""
-    if isinstance(exc, SystemExit):
-        what = f"called sys.exit({exc.code!r})"
-    else:
-        what = f"raised {type(exc).__name__}: {exc}".rstrip(": ")
+    what = f"called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else exception_text(exc)
     return (
         f"{path.name}{where}: {what} while importing. A module must import cleanly: "
         "move that code into a function, or fix it."

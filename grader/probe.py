@@ -15,6 +15,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from grader.loader import MAX_DETAILS, exception_text
+
 PING_PATH = "/__grader__/ping"
 ERRORS_PATH = "/__grader__/errors"
 MAX_RECORDED_ERRORS = 20
@@ -26,11 +28,10 @@ def describe_exception(exc: BaseException, filename: str | None = None) -> dict[
     own = [f for f in frames if filename and Path(f.filename).name == filename] or frames
     where = own[-1] if own else None
     return {
-        "type": type(exc).__name__,
-        "message": str(exc),
+        "summary": exception_text(exc),
         "file": Path(where.filename).name if where else None,
         "line": where.lineno if where else None,
-        "traceback": "".join(traceback.format_exception(exc)),
+        "traceback": "".join(traceback.format_exception(exc))[-MAX_DETAILS:],
     }
 
 

@@ -1,43 +1,31 @@
 """Serving one exercise of an untrusted submission from a jailed process.
 
-The grader forks (it has imported FastAPI once, so a child costs milliseconds).
-The child starts a new session, enters fresh network and PID namespaces when the
-kernel allows it, and forks the server: PID 1 of its namespace, so when it dies
-every process the submission started dies with it. The server runs under
-resource limits in a private working directory, with only the submission's
-files and the installed packages importable, and serves the app over a Unix
-socket. The grader is its HTTP client and judges only the bytes it receives.
+The grader forks (it has imported FastAPI once, so a child costs milliseconds);
+``grader.jail`` is what runs on the other side. The grader is the HTTP client of
+the jailed server, over a Unix socket, and judges only the bytes it receives.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
-import resource
 import select
 import shutil
 import signal
-import sys
-import sysconfig
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader import fixtures
+from grader import jail
 from grader.contract import Exercise
-from grader.loader import SubmissionError, load_exercise
-from grader.probe import Probe
+from grader.loader import SubmissionError
 
-CLONE_NEWNET = 0x40000000
-CLONE_NEWPID = 0x20000000
-PR_SET_PDEATHSIG = 1
 SERVER_SOCKET = "http.sock"
 LOG_FILE = "output.log"
 LOG_TAIL = 4000
-STATUS_LINE = 64 * 1024
+MAX_STATUS = 64 * 1024  # a longer status line is not the jail's: it was forged, and is dropped
 MiB = 1 << 20
 EXIT_GRACE = 0.2  # how long feedback waits to learn how a dying server ended
 EXIT_POLL = 0.01
@@ -65,61 +53,109 @@ class Sandbox:
         self.limits = limits
         self.workdir = workdir
         self.feed_address = feed_address
-        self.socket_path = workdir / SERVER_SOCKET
+        self.socket_path = workdir / "home" / SERVER_SOCKET
         self.log_path = workdir / LOG_FILE
         self.pid = 0
-        self.server_pid = 0
+        self.init_pid = 0
         self.notes: list[str] = []
+        self._info_fd = -1
         self._status_fd = -1
-        self._status_buffer = b""
+        self._status_buffer = bytearray()
         self._exit_status: int | None = None
 
     def __enter__(self) -> Sandbox:
-        code = self.workdir / "submission"
-        code.mkdir()
-        for path in self.folder.glob("*.py"):
-            shutil.copy2(path, code / path.name)
-        (self.workdir / "home").mkdir()
-        read_fd, write_fd = os.pipe()
+        plan_fds = self._prepare()
         self.pid = os.fork()
         if self.pid == 0:  # pragma: no cover - runs in the child
-            os.close(read_fd)
-            _run_child(self, code, write_fd)
-        os.close(write_fd)
-        self._status_fd = read_fd
+            os.close(self._info_fd)
+            os.close(self._status_fd)
+            jail.run_keeper(self._plan(*plan_fds))
+        for fd in plan_fds:
+            os.close(fd)
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def _prepare(self) -> tuple[int, int]:
+        """Lay out the jail's private folder and open its pipes; return their write ends."""
+        check_reachable(self.workdir)
+        code = self.workdir / "submission"
+        code.mkdir()
+        for path in self.folder.glob("*.py"):
+            shutil.copyfile(path, code / path.name)
+            (code / path.name).chmod(0o644)
+        code.chmod(0o755)
+        (self.workdir / "home").mkdir(mode=0o700)
+        self.workdir.chmod(0o711)  # the jail's user may pass through, not list
+        if self.feed_address:
+            Path(self.feed_address).chmod(0o666)
+        self._info_fd, info_w = os.pipe()
+        self._status_fd, status_w = os.pipe()
+        return info_w, status_w
+
+    def _plan(self, info_fd: int, status_fd: int) -> jail.Plan:
+        """What the jail needs to know."""
+        return jail.Plan(
+            ex=self.ex,
+            code=self.workdir / "submission",
+            home=self.workdir / "home",
+            socket_path=self.socket_path,
+            log_path=self.log_path,
+            feed_address=self.feed_address,
+            memory=self.limits.memory,
+            cpu_seconds=self.limits.cpu_seconds,
+            output=self.limits.output,
+            isolate_network=self.limits.isolate_network,
+            info_fd=info_fd,
+            status_fd=status_fd,
+        )
+
     def wait_ready(self) -> None:
         """Wait until the server listens; raise SubmissionError if the module fails or hangs."""
         deadline = time.monotonic() + self.limits.timeout
+        self._read_keeper(deadline)
         while True:
             message = self._next_status(deadline)
             if message is None:
                 raise SubmissionError(self._import_failure(deadline), self.log_tail())
-            if "server" in message:
-                self.server_pid = int(message["server"])
-            elif "note" in message:
-                self.notes.append(str(message["note"]))
-            elif "error" in message:
+            if "error" in message:
                 raise SubmissionError(str(message["error"]), str(message.get("details", "")))
-            elif message.get("ready"):
+            if message.get("ready"):
                 return
 
+    def _read_keeper(self, deadline: float) -> None:
+        """Learn init's PID and the keeper's notes, from the one pipe no submitted code holds."""
+        data = bytearray()
+        while time.monotonic() < deadline and select.select([self._info_fd], [], [], 0.5)[0]:
+            chunk = os.read(self._info_fd, MAX_STATUS)
+            if not chunk:
+                break
+            data += chunk
+        for line in data.splitlines():
+            message = json.loads(line)
+            if "init" in message and _parent_of(int(message["init"])) == self.pid:
+                self.init_pid = int(message["init"])
+            elif "note" in message:
+                self.notes.append(str(message["note"]))
+
     def _next_status(self, deadline: float) -> dict[str, Any] | None:
-        """The next status message from the child, or None at end of pipe or deadline."""
+        """The next status message from the server, or None at end of pipe, garbage or deadline."""
         while b"\n" not in self._status_buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not select.select([self._status_fd], [], [], remaining)[0]:
                 return None
-            data = os.read(self._status_fd, STATUS_LINE)
-            if not data:
+            data = os.read(self._status_fd, MAX_STATUS)
+            if not data or len(self._status_buffer) > MAX_STATUS:
                 return None
             self._status_buffer += data
-        line, _, self._status_buffer = self._status_buffer.partition(b"\n")
-        return json.loads(line)
+        line, _, rest = bytes(self._status_buffer).partition(b"\n")
+        self._status_buffer = bytearray(rest)
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return None
+        return message if isinstance(message, dict) else None
 
     def _import_failure(self, deadline: float) -> str:
         """Explain why the server never became ready."""
@@ -157,8 +193,7 @@ class Sandbox:
 
     def explain(self) -> str | None:
         """Why requests fail, when the server is gone; for feedback."""
-        died = self.death(grace=EXIT_GRACE)
-        return f"nothing: {died}" if died else None
+        return self.death(grace=EXIT_GRACE)
 
     def log_tail(self) -> str:
         """The end of what the submission printed, for the instructor."""
@@ -170,15 +205,16 @@ class Sandbox:
 
     def stop(self) -> None:
         """Kill the server and everything it started, and reap the child."""
-        for pid in (self.server_pid, self.pid):
+        for pid in (self.init_pid, self.pid):
             if pid:
                 _kill(pid)
         if self.pid and self._exit_status is None:
             _, status = os.waitpid(self.pid, 0)
             self._exit_status = os.waitstatus_to_exitcode(status)
-        if self._status_fd >= 0:
-            os.close(self._status_fd)
-            self._status_fd = -1
+        for fd in (self._info_fd, self._status_fd):
+            if fd >= 0:
+                os.close(fd)
+        self._info_fd = self._status_fd = -1
 
 
 def warm_up() -> None:
@@ -190,6 +226,26 @@ def warm_up() -> None:
     import uvicorn.lifespan.on
     import uvicorn.loops.asyncio
     import uvicorn.protocols.http.h11_impl  # noqa: F401
+
+
+def check_reachable(folder: Path) -> None:
+    """Fail clearly when the jail's user could not reach ``folder`` through its parents."""
+    for parent in [folder.resolve(), *folder.resolve().parents][1:]:
+        if not parent.stat().st_mode & 0o001:
+            raise RuntimeError(
+                f"the sandbox folder {folder} cannot be reached by the sandbox's unprivileged "
+                f"user: {parent} is not searchable by others. Set TMPDIR to a folder that is "
+                "(such as /tmp)."
+            )
+
+
+def _parent_of(pid: int) -> int:
+    """The parent PID of a process, or 0 when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    return int(stat.rsplit(")", 1)[1].split()[1])
 
 
 def _kill(pid: int) -> None:
@@ -209,128 +265,3 @@ def _describe_exit(code: int, limits: Limits, log: str) -> str:
         number = -code if code < 0 else code - 128
         return f"the server process was killed by {signal.Signals(number).name}"
     return f"the server process exited with status {code} (sys.exit or os._exit?)"
-
-
-# --- everything below runs in the forked child ---------------------------------------------
-
-
-def _send(fd: int, message: dict[str, object]) -> None:
-    """Tell the grader something over the status pipe."""
-    os.write(fd, json.dumps(message, default=str).encode() + b"\n")
-
-
-def _run_child(box: Sandbox, code: Path, status_fd: int) -> None:  # pragma: no cover
-    """The middle process: new session and namespaces, then fork and wait for the server."""
-    exit_code = 70
-    try:
-        _die_with_parent()
-        os.setsid()
-        note = _unshare(box.limits.isolate_network)
-        if note:
-            _send(status_fd, {"note": note})
-        server = os.fork()
-        if server == 0:
-            _run_server(box, code, status_fd)
-        _send(status_fd, {"server": server})
-        os.close(status_fd)
-        _, status = os.waitpid(server, 0)
-        code_ = os.waitstatus_to_exitcode(status)
-        exit_code = code_ if code_ >= 0 else 128 - code_
-    finally:
-        os._exit(exit_code)
-
-
-def _die_with_parent() -> None:  # pragma: no cover
-    """Be killed when the grader process that forked us dies, whatever the reason."""
-    parent = os.getppid()
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:
-        os._exit(70)
-
-
-def _unshare(isolate_network: bool) -> str | None:
-    """Enter new PID (and network) namespaces; say what could not be done."""
-    flags = CLONE_NEWPID | (CLONE_NEWNET if isolate_network else 0)
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(flags) == 0:
-        return None
-    error = os.strerror(ctypes.get_errno())
-    return f"namespaces unavailable ({error}): no network or PID isolation for this submission"
-
-
-def _run_server(box: Sandbox, code: Path, status_fd: int) -> None:  # pragma: no cover
-    """The server process: jail, import the module, serve it; never returns."""
-    try:
-        _jail(box, code, status_fd)
-        try:
-            module = load_exercise(code, box.ex)
-        except SubmissionError as exc:
-            _send(status_fd, {"error": exc.message, "details": exc.details})
-            os._exit(0)
-        fixtures.install(module, box.ex, box.feed_address)
-        _serve(Probe(module.app, box.ex.filename), box.socket_path, status_fd)
-    finally:
-        os._exit(0)
-
-
-def _jail(box: Sandbox, code: Path, status_fd: int) -> None:  # pragma: no cover
-    """Limits, a private directory and environment, and an import path without the grader's tree."""
-    _die_with_parent()
-    os.closerange(3, status_fd)
-    os.closerange(status_fd + 1, 1024)
-    log = os.open(box.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    home = box.workdir / "home"
-    os.chdir(home)
-    os.environ.clear()
-    os.environ.update({"HOME": str(home), "TMPDIR": str(home), "PATH": "/usr/bin:/bin"})
-    os.environ.update({"LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"})
-    sys.dont_write_bytecode = True
-    sys.path[:] = [str(code), *_installed_paths()]
-    _limit(box.limits)
-
-
-def _installed_paths() -> list[str]:
-    """The standard library and site-packages entries of sys.path, nothing else."""
-    keep = {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
-    return [p for p in sys.path if p and any(p.startswith(k) for k in keep if k)]
-
-
-def _limit(limits: Limits) -> None:  # pragma: no cover
-    """Apply resource limits on top of what the already-loaded grader uses."""
-    in_use = _virtual_memory()
-    resource.setrlimit(resource.RLIMIT_AS, (in_use + limits.memory, in_use + limits.memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output, limits.output))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-def _virtual_memory() -> int:
-    """This process's current virtual memory size in bytes."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmSize:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-def _serve(app: Probe, socket_path: Path, status_fd: int) -> None:  # pragma: no cover
-    """Serve the app on a Unix socket with uvicorn, telling the grader once it listens."""
-    import uvicorn
-
-    class NotifyingServer(uvicorn.Server):
-        async def startup(self, sockets: Any = None) -> None:
-            await super().startup(sockets)
-            _send(status_fd, {"ready": True})
-
-    config = uvicorn.Config(
-        app,
-        uds=str(socket_path),
-        loop="asyncio",
-        http="h11",
-        lifespan="auto",
-        log_level="warning",
-        access_log=False,
-    )
-    NotifyingServer(config).run()

@@ -27,6 +27,7 @@ class StreamingClient(Protocol):
 class Transcript:
     """What came back for one request: status, headers, timed chunks and, for SSE, the events."""
 
+    started: float = 0.0
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     chunks: list[Chunk] = field(default_factory=list)
@@ -76,12 +77,20 @@ class StreamReader:
         With ``stop_after_events`` the client hangs up once that many events arrived.
         """
         self._stop_after = stop_after_events
-        start = time.monotonic()
+        start = self.transcript.started = time.monotonic()
         try:
             with client.stream("GET", url, **kwargs) as response:
                 self.transcript.status = response.status_code
                 self.transcript.headers = {k.lower(): v for k, v in response.headers.items()}
-                self._consume(response.iter_raw(), start, deadline)
+                # A client without read timeouts (TestClient) would wait forever on a stalled
+                # stream: close the response at the deadline from another thread.
+                timer = threading.Timer(max(0.0, deadline - start), self._expire, (response,))
+                timer.daemon = True
+                timer.start()
+                try:
+                    self._consume(response.iter_raw(), start, deadline)
+                finally:
+                    timer.cancel()
         except Exception as exc:  # a broken stream is a finding, not a grader crash
             self.transcript.error = f"{type(exc).__name__}: {exc}".rstrip(": ")
         finally:
@@ -102,6 +111,11 @@ class StreamReader:
                 return
             if self._stop_after is not None and len(self.transcript.events) >= self._stop_after:
                 return
+
+    def _expire(self, response: Any) -> None:
+        """The deadline passed while waiting for a chunk: give up on the response."""
+        self.transcript.timed_out = True
+        response.close()
 
     def _record(self, chunk: Chunk) -> None:
         """Append one chunk and the events it completed, then wake the waiters."""

@@ -1,0 +1,22 @@
+"""Exercise 1, but the module spins forever at import, burning CPU."""
+
+from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
+
+app = FastAPI()
+
+lines = ["alpha", "beta", "gamma"]
+
+
+def line_stream():
+    for line in lines:
+        yield f"{line}\n"
+
+
+@app.get("/lines")
+def stream_lines():
+    return StreamingResponse(line_stream(), media_type="text/plain")
+
+
+while True:
+    pass

@@ -1,0 +1,32 @@
+"""The endpoint defines its async generator inside itself, closing over the prompt."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
+
+
+class FakeAIClient:
+    """Stands in for an AI model client that streams its answer token by token."""
+
+    def __init__(self, tokens: tuple[str, ...] = ("Hello", ",", " world", "!")) -> None:
+        self.tokens = tokens
+
+    async def stream(self, prompt: str) -> AsyncIterator[str]:
+        for token in self.tokens:
+            await asyncio.sleep(0.05)  # a round trip to the model for every token
+            yield token
+
+
+client = FakeAIClient()
+app = FastAPI()
+
+
+@app.get("/tokens")
+async def stream_tokens(prompt: str = "Say hello"):
+    async def token_stream():
+        async for token in client.stream(prompt):
+            yield f"data: {token}\n\n"
+
+    return StreamingResponse(token_stream(), media_type="text/event-stream")

