@@ -102,8 +102,23 @@ def run_batch(
                     progress(job, saved, True)
             else:
                 todo.append(index)
-        _grade_in_workers(jobs, todo, folder, limits, exercises, workers, done, progress)
+        if len(todo) == 1:  # one submission: no worker to fork, no result to pass back
+            job = jobs[todo[0]]
+            done[todo[0]] = _grade_and_save(job, folder, limits, exercises)
+            if progress:
+                progress(job, done[todo[0]], False)
+        else:
+            _grade_in_workers(jobs, todo, folder, limits, exercises, workers, done, progress)
         return [done[i] for i in range(len(jobs))]
+
+
+def _grade_and_save(
+    job: Job, folder: Path, limits: Limits, exercises: tuple[Exercise, ...]
+) -> SubmissionResult:
+    """Grade one submission and save its record."""
+    result = grade_submission(job.folder, limits, exercises, label=job.label)
+    save_record(folder / job.record_name(), result)
+    return result
 
 
 def _grade_in_workers(
@@ -154,8 +169,7 @@ def _fork_worker(job: Job, folder: Path, limits: Limits, exercises: tuple[Exerci
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
-        result = grade_submission(job.folder, limits, exercises, label=job.label)
-        save_record(folder / job.record_name(), result)
+        _grade_and_save(job, folder, limits, exercises)
         code = 0
     except BaseException:
         traceback.print_exc()

@@ -25,7 +25,7 @@ from grader.transcript import StreamingClient, StreamReader, Transcript
 # endpoint holds events back. Only a buffering endpoint ever waits this long.
 STALL_AFTER = 0.5
 # After the client disconnects, how long the generator has to stop asking for tokens.
-DISCONNECT_GRACE = 1.0
+DISCONNECT_GRACE = 0.3
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class Target:
     client: StreamingClient
     timeout: float
     explain: Callable[[], str | None] = lambda: None
+    settle: Callable[[], None] = lambda: None  # after a hang-up, let the server notice it
 
     def deadline(self) -> float:
         """The monotonic time by which one response must be over."""
@@ -127,34 +128,45 @@ class TokenRun:
     call: StreamLog | None
     watch: LoopWatch
 
-    def trouble(self) -> tuple[bool, float]:
-        """How far the run was from smooth: held events back, and seconds of blocked loop."""
-        return (self.call is not None and self.call.stalled, self.watch.blocked_seconds())
+
+def _failing(call: StreamLog | None, watch: LoopWatch) -> bool:
+    """True when a run held events back or blocked its event loop."""
+    return (call is not None and call.stalled) or watch.blocked_seconds() >= feedback.BLOCKED_LIMIT
 
 
-def _stream_tokens(target: Target, feed: FeedServer) -> TokenRun:
-    """Stream /tokens for the grader's prompt, gating tokens on delivery and watching the loop."""
+def _stream_tokens(target: Target, feed: FeedServer, *, confirming: bool = False) -> TokenRun:
+    """Stream /tokens for the grader's prompt, gating tokens on delivery and watching the loop.
+
+    A confirming run hangs up as soon as it shows the same trouble again.
+    """
     calls_before = len(feed.calls)
     reader = StreamReader(sse=True)
     feed.gate_on(reader.wait_events)
+
+    def call() -> StreamLog | None:
+        return feed.calls[calls_before] if len(feed.calls) > calls_before else None
+
     with LoopWatch(target.client, until=lambda: reader.done) as watch:
-        reader.read(target.client, EX3.path, target.deadline(), params={"prompt": fixtures.PROMPT})
-    call = feed.calls[calls_before] if len(feed.calls) > calls_before else None
-    return TokenRun(reader.transcript, call, watch)
+        stop = (lambda: _failing(call(), watch)) if confirming else None
+        params = {"prompt": fixtures.PROMPT}
+        reader.read(target.client, EX3.path, target.deadline(), stop=stop, params=params)
+    return TokenRun(reader.transcript, call(), watch)
 
 
 def _confirmed(target: Target, feed: FeedServer, run: TokenRun) -> TokenRun:
-    """Stream once more when the run looked buffered or blocking; keep the smoother run.
+    """Stream once more when the run looked buffered or blocking; keep the run that decides.
 
     A busy machine can delay one run; an endpoint that holds events back or blocks
     its loop does it every time, so the verdict never rests on a single hiccup.
     """
-    if run.trouble() == (False, 0.0):
+    if not _failing(run.call, run.watch):
         return run
-    again = _stream_tokens(target, feed)
-    if feedback.response_problem(EX3, again.transcript, target.timeout, lambda: None):
+    again = _stream_tokens(target, feed, confirming=True)
+    if _failing(again.call, again.watch) or feedback.response_problem(
+        EX3, again.transcript, target.timeout, lambda: None
+    ):
         return run
-    return min(run, again, key=TokenRun.trouble)
+    return again
 
 
 def grade_tokens(target: Target, feed: FeedServer, source: str) -> ExerciseResult:
@@ -174,19 +186,28 @@ def grade_tokens(target: Target, feed: FeedServer, source: str) -> ExerciseResul
         ]
     result = _result(EX3, run.transcript, checks)
     if checks[1].passed and feed.calls:
-        call, hung_up = _hang_up_early(target, feed)
+        stalled = run.call is not None and run.call.stalled
+        call, hung_up = _hang_up_early(target, feed, gated=not stalled)
         result.checks.append(feedback.default_prompt_check(call, DEFAULT_PROMPT))
         result.advice += feedback.disconnect_advice(call, hung_up)
     return result
 
 
-def _hang_up_early(target: Target, feed: FeedServer) -> tuple[StreamLog | None, float]:
-    """Request without a prompt, hang up after the first event; return that call and when."""
+def _hang_up_early(
+    target: Target, feed: FeedServer, *, gated: bool
+) -> tuple[StreamLog | None, float]:
+    """Request without a prompt, hang up after the first event; return that call and when.
+
+    Gated, a streaming generator is still waiting for its next token when the client
+    leaves, so whether it stops shows. An endpoint already found holding events back
+    is not gated again: it would only stall a second time.
+    """
     calls_before = len(feed.calls)
     reader = StreamReader(sse=True)
-    feed.gate_on(reader.wait_events)
+    feed.gate_on(reader.wait_events if gated else lambda _n, _timeout: True)
     reader.read(target.client, EX3.path, target.deadline(), stop_after_events=1)
     hung_up = time.monotonic()
+    target.settle()
     if not feed.wait_for_call(calls_before, DISCONNECT_GRACE):
         return None, hung_up
     return feed.wait_closed(DISCONNECT_GRACE), hung_up

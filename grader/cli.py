@@ -24,7 +24,9 @@ from grader.sandbox import Limits, MiB, check_reachable
 
 PROG = "python -m grader"
 DEFAULT_SUBMISSION = "exercises"
-DEFAULT_JOBS = max(2, 2 * (os.cpu_count() or 1))
+# Most of a submission's grading time is spent waiting (on a stream, a stall, a
+# blocked loop), not computing, so more submissions than cores are graded at once.
+DEFAULT_JOBS = 8 * (os.cpu_count() or 1)
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DESCRIPTION = """\
 Grade Lesson 3 (Streaming and Server-Sent Events) submissions.

@@ -12,6 +12,7 @@ grader's side of the socket.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import select
 import socket
@@ -102,8 +103,15 @@ class FeedServer:
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
+        self._wake()
         self._thread.join()
         self.close()
+
+    def _wake(self) -> None:
+        """Connect to our own socket so a waiting accept() returns and sees the stop flag."""
+        nudge = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        with nudge, contextlib.suppress(OSError):
+            nudge.connect(str(self.address))
 
     def close(self) -> None:
         """Close the listening socket (also when the server was never entered)."""
@@ -131,6 +139,9 @@ class FeedServer:
                 conn, _ = self._listener.accept()
             except TimeoutError:
                 continue
+            if self._stop.is_set():
+                conn.close()
+                return
             with conn:
                 conn.setblocking(True)
                 log = StreamLog()

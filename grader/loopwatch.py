@@ -21,8 +21,8 @@ SLOW_REPLY = (
     0.02  # seconds; a ping reply slower than this (and than the baseline) means a busy loop
 )
 BASELINE_FACTOR = 3  # ...or slower than this many times the baseline reply, whichever is more
-BASELINE_PINGS = 5
-PING_GAP = 0.002  # pause between pings, so pinging does not load the loop itself
+BASELINE_PINGS = 3
+PING_GAP = 0.01  # pause between pings, so pinging does not load the loop (or the machine)
 
 
 class LoopWatch:

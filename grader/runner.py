@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -56,7 +57,10 @@ def grade_in_process(
             fixtures.install(module, ex, str(feed.address) if feed else None)
             app = Probe(module.app, ex.filename)
             with TestClient(app, raise_server_exceptions=False) as client:
-                return grade(ex, Target(client, timeout), source=source, feed=feed)
+                # In-process, a cancelled generator left paused at its yield is only closed
+                # when the garbage collector breaks its reference cycle: run it now.
+                target = Target(client, timeout, settle=lambda: gc.collect(0) and None)
+                return grade(ex, target, source=source, feed=feed)
 
 
 def grade_folder_in_process(folder: Path, timeout: float = DEFAULT_TIMEOUT) -> SubmissionResult:

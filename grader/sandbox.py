@@ -219,13 +219,16 @@ class Sandbox:
 
 def warm_up() -> None:
     """Import what every server child needs once, before forking, so each child starts in ms."""
+    import anyio._backends._asyncio  # anyio would load it on each server's first request
     import anyio.streams.buffered  # noqa: F401
     import fastapi.responses
     import fastapi.sse  # noqa: F401
-    import httpx2  # noqa: F401
+    import httpx2
     import uvicorn.lifespan.on
     import uvicorn.loops.asyncio
     import uvicorn.protocols.http.h11_impl  # noqa: F401
+
+    httpx2.HTTPTransport(verify=False).close()  # the first transport of a process costs ~30 ms
 
 
 def check_reachable(folder: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -62,6 +63,7 @@ class StreamReader:
         self._changed = threading.Condition()
         self._done = False
         self._stop_after: int | None = None
+        self._stop_when: Callable[[], bool] | None = None
 
     def read(
         self,
@@ -70,13 +72,16 @@ class StreamReader:
         deadline: float,
         *,
         stop_after_events: int | None = None,
+        stop: Callable[[], bool] | None = None,
         **kwargs: Any,
     ) -> Transcript:
         """GET ``url``; record the response until it ends, fails, grows too large or time is up.
 
-        With ``stop_after_events`` the client hangs up once that many events arrived.
+        The client hangs up early once ``stop_after_events`` events arrived, or when
+        ``stop()`` says so after a chunk.
         """
         self._stop_after = stop_after_events
+        self._stop_when = stop
         start = self.transcript.started = time.monotonic()
         try:
             with client.stream("GET", url, **kwargs) as response:
@@ -110,6 +115,8 @@ class StreamReader:
                 self.transcript.timed_out = True
                 return
             if self._stop_after is not None and len(self.transcript.events) >= self._stop_after:
+                return
+            if self._stop_when is not None and self._stop_when():
                 return
 
     def _expire(self, response: Any) -> None:

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 
-from grader.report.csv_report import render_csv
-from grader.report.gradescope import render_gradescope
-from grader.report.json_report import render_json
-from grader.report.junit import render_junit
-from grader.report.text import render_text
 from grader.results import SubmissionResult
 
 FORMATS: tuple[str, ...] = ("text", "json", "gradescope", "junit", "csv")
 
-RENDERERS: dict[str, Callable[[list[SubmissionResult]], str]] = {
-    "text": render_text,
-    "json": render_json,
-    "gradescope": render_gradescope,
-    "junit": render_junit,
-    "csv": render_csv,
+# format -> (module, function); a renderer is imported only when its format is asked for,
+# which keeps the grader's start-up short.
+RENDERERS: dict[str, tuple[str, str]] = {
+    "text": ("grader.report.text", "render_text"),
+    "json": ("grader.report.json_report", "render_json"),
+    "gradescope": ("grader.report.gradescope", "render_gradescope"),
+    "junit": ("grader.report.junit", "render_junit"),
+    "csv": ("grader.report.csv_report", "render_csv"),
 }
 
 
@@ -26,6 +23,6 @@ def render(results: list[SubmissionResult], fmt: str, *, color: bool = False) ->
     """The report in one of FORMATS; colour applies to the text format only."""
     if fmt not in RENDERERS:
         raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    if fmt == "text":
-        return render_text(results, color=color)
-    return RENDERERS[fmt](results)
+    module, function = RENDERERS[fmt]
+    renderer = getattr(importlib.import_module(module), function)
+    return renderer(results, color=color) if fmt == "text" else renderer(results)

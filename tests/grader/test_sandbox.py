@@ -1,0 +1,602 @@
+"""The jail each exercise is served from: limits, lifecycle, import failures, isolation, cleanup.
+
+A sandbox is three processes: the keeper (the grader's child), init (PID 1 of a
+fresh PID namespace) and the server (PID 2, init's first child). The tests find
+the server through init, and judge the namespace by who is in it.
+
+Also home of the helpers the hostile-corpus and batch tests share: a loopback
+listener that counts connections, and ways to find the processes a sandbox
+started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import httpx2
+import psutil
+import pytest
+
+from grader import fixtures
+from grader.contract import EX1, EXERCISES, Exercise
+from grader.loader import SubmissionError
+from grader.sandbox import Limits, MiB, Sandbox, warm_up
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTIONS = ROOT / "solutions"
+FAST = Limits(timeout=5.0)
+SETTLE = 5.0  # seconds processes get to disappear after their sandbox is gone
+POLL = 0.05
+NO_NAMESPACES = "namespaces unavailable"
+JAIL_ENVIRONMENT = {"HOME", "TMPDIR", "PATH", "LANG", "PYTHONDONTWRITEBYTECODE"}
+SERVER_IN_NAMESPACE = 2  # init is PID 1 of the namespace, the server the first process it starts
+SPAWNED = 1 + 1 + 1 + 5 + 1  # SPAWNER's namespace: init, server, sleep, forks, daemon
+
+
+# --- helpers shared with test_hostile.py and test_batch.py -------------------------------
+
+
+class Listener:
+    """A TCP listener on loopback that accepts and counts connections; a context manager."""
+
+    def __init__(self) -> None:
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._socket.settimeout(POLL)
+        self.port: int = self._socket.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, name="test-listener", daemon=True)
+
+    def __enter__(self) -> Listener:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._socket.close()
+
+    def _accept(self) -> None:
+        """Count every connection until stopped."""
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            conn.close()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = SETTLE) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` passes; say whether it held."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(POLL)
+    return True
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` names a process that has not ended (zombies have ended)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def processes_mentioning(text: str) -> list[psutil.Process]:
+    """Living processes whose command line, working folder or environment mention ``text``."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+            fields = [*proc.cmdline(), proc.cwd(), *proc.environ().values()]
+        except psutil.Error:
+            continue
+        if any(text in field for field in fields):
+            found.append(proc)
+    return found
+
+
+def describe(procs: list[psutil.Process]) -> list[str]:
+    """Pid and command line of each process, for assertion messages."""
+    described = []
+    for proc in procs:
+        try:
+            described.append(f"{proc.pid}: {' '.join(proc.cmdline())}")
+        except psutil.Error:
+            described.append(f"{proc.pid}: (gone)")
+    return described
+
+
+def kill_all(procs: list[psutil.Process]) -> None:
+    """SIGKILL processes a failing test found, so one failure does not leak into the next."""
+    for proc in procs:
+        with suppress(psutil.Error):
+            proc.kill()
+
+
+def survivors(pids: list[int]) -> list[int]:
+    """Those of ``pids`` still alive once they had a bounded time to end."""
+    wait_until(lambda: not any(alive(pid) for pid in pids))
+    return [pid for pid in pids if alive(pid)]
+
+
+def reference(ex: Exercise) -> str:
+    """The reference solution's source for ``ex``."""
+    return (SOLUTIONS / ex.filename).read_text(encoding="utf-8")
+
+
+def make_submission(folder: Path, sources: dict[Exercise, str] | None = None) -> Path:
+    """A submission folder: the reference solutions, except the modules ``sources`` replaces."""
+    folder.mkdir(parents=True)
+    for ex in EXERCISES:
+        text = (sources or {}).get(ex) or reference(ex)
+        (folder / ex.filename).write_text(text, encoding="utf-8")
+    return folder
+
+
+# --- helpers of this file ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm() -> None:
+    """Import the server's dependencies once, so every sandbox forks ready to serve."""
+    warm_up()
+
+
+def with_code(extra: str, ex: Exercise = EX1) -> str:
+    """The reference solution of ``ex`` followed by ``extra`` at module level."""
+    return reference(ex) + "\n\n" + textwrap.dedent(extra)
+
+
+@contextmanager
+def real_std_streams() -> Iterator[None]:
+    """Fork with the interpreter's own sys.stdout/stderr, as the command line does.
+
+    pytest swaps in capture objects whose file descriptors the jail closes; a
+    submission's print() would then fail for reasons of the test, not its own.
+    """
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+@contextmanager
+def sandbox(
+    tmp: Path, source: str | None, limits: Limits = FAST, ex: Exercise = EX1
+) -> Iterator[Sandbox]:
+    """A started sandbox serving ``source`` as ``ex``'s module (None: the module is missing)."""
+    folder = tmp / "submission"
+    folder.mkdir(parents=True)
+    if source is not None:
+        (folder / ex.filename).write_text(source, encoding="utf-8")
+    # The jail's unprivileged user must reach its folder: pytest's tmp_path is private to root.
+    with (
+        tempfile.TemporaryDirectory(prefix="grader-test-") as workdir,
+        real_std_streams(),
+        Sandbox(folder, ex, limits, Path(workdir), None) as box,
+    ):
+        yield box
+
+
+def import_error(tmp: Path, source: str | None, limits: Limits = FAST) -> SubmissionError:
+    """The SubmissionError ``wait_ready`` raises for a module that cannot be served."""
+    with sandbox(tmp, source, limits) as box:
+        try:
+            box.wait_ready()
+        except SubmissionError as exc:
+            return exc
+    pytest.fail("the server became ready, though the module should not have imported")
+
+
+def namespace_of(pid: int) -> str:
+    """The PID namespace a process lives in."""
+    return str(Path(f"/proc/{pid}/ns/pid").readlink())
+
+
+def namespace_members(pid: int) -> list[int]:
+    """Every process in the PID namespace of ``pid``."""
+    namespace = namespace_of(pid)
+    members = []
+    for proc in psutil.process_iter():
+        try:
+            if namespace_of(proc.pid) == namespace:
+                members.append(proc.pid)
+        except OSError:
+            continue
+    return members
+
+
+def require_namespaces(notes: list[str]) -> None:
+    """Skip, saying why, where the kernel refused the sandbox its namespaces."""
+    refused = [note for note in notes if NO_NAMESPACES in note]
+    if refused:
+        pytest.skip(refused[0])
+
+
+def require_root() -> None:
+    """Skip, saying why, where the grader cannot give the jail a user of its own."""
+    if os.getuid() != 0:
+        pytest.skip("the jail changes to a user of its own only when the grader runs as root")
+
+
+def children(pid: int) -> list[int]:
+    """The PIDs of a process's children, oldest first."""
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def server_of(init_pid: int) -> int:
+    """The server's PID: init's oldest child (orphans init adopts later come after it)."""
+    found = children(init_pid)
+    assert found, f"the sandbox's init {init_pid} has no child: no server is running"
+    return found[0]
+
+
+def pid_in_namespace(pid: int) -> int:
+    """A process's PID as seen inside its own PID namespace."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("NSpid:"):
+            return int(line.split()[-1])
+    raise AssertionError(f"/proc/{pid}/status has no NSpid line")
+
+
+def describe_pids(pids: list[int]) -> list[str]:
+    """Pid and command line of each process that still exists, for assertion messages."""
+    procs = []
+    for pid in pids:
+        with suppress(psutil.Error):
+            procs.append(psutil.Process(pid))
+    return describe(procs)
+
+
+# --- lifecycle ---------------------------------------------------------------------------
+
+
+def test_a_sandbox_serves_the_module_until_it_is_left(tmp_path: Path) -> None:
+    with sandbox(tmp_path, reference(EX1)) as box:
+        assert box.pid > 0
+        box.wait_ready()
+        assert box.init_pid > 0
+        assert psutil.Process(box.init_pid).ppid() == box.pid
+        server = server_of(box.init_pid)
+        assert children(box.init_pid) == [server]
+        assert box.socket_path.exists()
+        with box.client() as client:
+            response = client.get(EX1.path)
+        assert response.status_code == 200
+        assert response.text == "".join(f"{line}\n" for line in fixtures.LINES)
+        assert box.death() is None
+        started = [box.pid, box.init_pid, server]
+    assert wait_until(lambda: not any(alive(pid) for pid in started)), started
+
+
+def test_the_server_death_is_explained_to_feedback(tmp_path: Path) -> None:
+    source = with_code(
+        """
+        import os
+
+
+        @app.get("/exit")
+        def leave():
+            os._exit(7)
+        """
+    )
+    with sandbox(tmp_path, source) as box:
+        box.wait_ready()
+        with box.client() as client, pytest.raises(httpx2.TransportError):
+            client.get("/exit")
+        assert "exited with status 7" in (box.explain() or "")
+
+
+# --- import failures ---------------------------------------------------------------------
+
+IMPORT_FAILURES = {
+    "missing": (None, "ex1_stream_lines.py is missing"),
+    "syntax error": (reference(EX1) + "\nlines = [\n", "SyntaxError"),
+    "no app": (with_code("del app\n"), "no module-level `app`"),
+    "not asgi": (with_code("app = 42\n"), "not an ASGI app"),
+    "exception": (with_code("raise ValueError('boom')\n"), "ValueError: boom"),
+    "sys.exit": (with_code("import sys\nsys.exit(3)\n"), "called sys.exit(3)"),
+    "os._exit": (with_code("import os\nos._exit(3)\n"), "exited with status 3"),
+    "own signal": (
+        with_code("import signal\nsignal.raise_signal(signal.SIGTERM)\n"),
+        "killed by SIGTERM",
+    ),
+}
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("case", IMPORT_FAILURES)
+def test_an_import_failure_is_named(tmp_path: Path, case: str) -> None:
+    source, expected = IMPORT_FAILURES[case]
+    error = import_error(tmp_path, source)
+    assert expected in error.message
+
+
+def test_an_exception_at_import_names_its_line(tmp_path: Path) -> None:
+    source = with_code("raise ValueError('boom')\n")
+    line = source.splitlines().index("raise ValueError('boom')") + 1
+    error = import_error(tmp_path, source)
+    assert f"ex1_stream_lines.py line {line}: raised ValueError: boom" in error.message
+    assert "Traceback" in error.details
+
+
+# --- limits ------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(30)
+def test_an_import_that_never_ends_is_cut_at_the_timeout(tmp_path: Path) -> None:
+    error = import_error(tmp_path, with_code("import time\ntime.sleep(3600)\n"), Limits(timeout=1))
+    assert "did not finish importing within 1 s" in error.message
+
+
+@pytest.mark.timeout(60)
+def test_cpu_time_is_limited(tmp_path: Path) -> None:
+    limits = Limits(timeout=30, cpu_seconds=1)
+    error = import_error(tmp_path, with_code("while True:\n    pass\n"), limits)
+    assert "more than 1 s of CPU time" in error.message
+
+
+@pytest.mark.timeout(30)
+def test_memory_beyond_the_limit_fails_and_within_it_is_served(tmp_path: Path) -> None:
+    hoard = with_code("hoard = bytearray(200 << 20)\n")
+    error = import_error(tmp_path / "tight", hoard, Limits(timeout=5, memory=64 * MiB))
+    assert "ran out of memory" in error.message
+    with sandbox(tmp_path / "roomy", hoard, Limits(timeout=5, memory=512 * MiB)) as box:
+        box.wait_ready()
+
+
+@pytest.mark.timeout(30)
+def test_output_beyond_the_limit_is_cut_and_within_it_is_served(tmp_path: Path) -> None:
+    chatter = with_code(
+        "import sys\nfor _ in range(2048):\n    print('x' * 1023)\nsys.stdout.flush()\n"
+    )
+    with sandbox(tmp_path / "tight", chatter, Limits(timeout=5, output=1 * MiB)) as box:
+        with pytest.raises(SubmissionError) as caught:
+            box.wait_ready()
+        assert box.log_path.stat().st_size <= 1 * MiB
+    assert "printed more than the output limit allows" in caught.value.message
+    with sandbox(tmp_path / "roomy", chatter, Limits(timeout=5, output=8 * MiB)) as box:
+        box.wait_ready()
+        assert box.log_path.stat().st_size == 2 * MiB
+
+
+# --- isolation ---------------------------------------------------------------------------
+
+FACTS = """
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+
+
+def attempt(action):
+    try:
+        action()
+    except BaseException as exc:
+        return type(exc).__name__ + ": " + str(exc)
+    return "ok"
+
+
+def read(path):
+    try:
+        return Path(path).read_bytes().decode("latin-1")
+    except BaseException as exc:
+        return type(exc).__name__ + ": " + str(exc)
+
+
+def parent_pid():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("PPid:"):
+            return int(line.split()[1])  # /proc is the grader's: this is init's PID there
+
+
+def import_solutions():
+    import solutions  # noqa: F401
+
+
+def connect():
+    socket.create_connection(("127.0.0.1", {port}), timeout=2).close()
+
+
+facts = {{
+    "pid": os.getpid(),
+    "ppid": os.getppid(),
+    "uid": os.getuid(),
+    "cwd": os.getcwd(),
+    "home": str(Path.home()),
+    "environ": dict(os.environ),
+    "environ_block": read("/proc/self/environ"),
+    "grader_environ": read("/proc/{grader_pid}/environ"),
+    "init_environ": read(f"/proc/{{parent_pid()}}/environ"),
+    "write_outside_home": attempt(lambda: Path.home().parent.joinpath("planted").write_text("")),
+    "sys_path": sys.path,
+    "import_solutions": attempt(import_solutions),
+    "signal_grader": attempt(lambda: os.kill({grader_pid}, 0)),
+    "connect": attempt(connect),
+}}
+Path.home().joinpath("facts.json").write_text(json.dumps(facts))
+"""
+
+
+def gather_facts(tmp: Path, limits: Limits) -> tuple[dict, list[str], int, Path]:
+    """What a module sees from inside a sandbox, the sandbox's notes, connections it made, and
+    the sandbox's working folder."""
+    with Listener() as listener:
+        source = with_code(FACTS.format(port=listener.port, grader_pid=os.getpid()))
+        with sandbox(tmp, source, limits) as box:
+            box.wait_ready()
+            facts = json.loads((box.workdir / "home" / "facts.json").read_text())
+            notes = list(box.notes)
+    return facts, notes, listener.connections, box.workdir
+
+
+@pytest.fixture(scope="module")
+def inside(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, list[str], int, Path]:
+    """The facts, notes, connections and working folder of one isolated sandbox."""
+    return gather_facts(tmp_path_factory.mktemp("inside"), FAST)
+
+
+def test_the_server_is_pid_2_under_the_init_of_its_own_namespace(inside: tuple) -> None:
+    facts, notes, _, _ = inside
+    require_namespaces(notes)
+    assert facts["pid"] == SERVER_IN_NAMESPACE
+    assert facts["ppid"] == 1
+    assert facts["signal_grader"].startswith("ProcessLookupError"), facts["signal_grader"]
+
+
+def test_the_server_runs_as_a_user_of_its_own(inside: tuple) -> None:
+    facts, _, _, _ = inside
+    require_root()
+    assert facts["uid"] != 0
+    # init (root, forked from the grader) still holds a copy of the grader's environment
+    for environ in ("grader_environ", "init_environ"):
+        assert facts[environ].startswith("PermissionError"), facts[environ]
+    assert facts["write_outside_home"].startswith("PermissionError"), facts["write_outside_home"]
+
+
+def test_the_network_is_unreachable_inside(inside: tuple) -> None:
+    facts, _, connections, _ = inside
+    assert facts["connect"] != "ok"
+    assert connections == 0
+
+
+def test_allow_network_lets_the_same_module_connect(tmp_path: Path) -> None:
+    facts, _, connections, _ = gather_facts(tmp_path, Limits(timeout=5, isolate_network=False))
+    assert facts["connect"] == "ok"
+    assert connections == 1
+
+
+def test_the_module_runs_in_a_private_folder_and_environment(inside: tuple) -> None:
+    facts, _, _, workdir = inside
+    assert facts["cwd"] == facts["home"] == str(workdir / "home")
+    assert set(facts["environ"]) <= JAIL_ENVIRONMENT
+    assert facts["environ"]["HOME"] == str(workdir / "home")
+
+
+def test_the_grader_s_environment_is_wiped_from_the_server_s_memory(inside: tuple) -> None:
+    facts, _, _, _ = inside
+    block = facts["environ_block"]
+    assert "=" not in block, f"the server's original environment still holds: {block[:200]!r}"
+    assert block.strip("\0") == "", block[:200]
+
+
+def test_only_the_submission_and_installed_packages_are_importable(inside: tuple) -> None:
+    facts, _, _, workdir = inside
+    assert facts["import_solutions"].startswith("ModuleNotFoundError"), facts["import_solutions"]
+    assert facts["sys_path"][0] == str(workdir / "submission")
+    assert not any(entry in ("", ".", str(ROOT)) for entry in facts["sys_path"])
+
+
+# --- cleanup -----------------------------------------------------------------------------
+
+SPAWNER = """
+import os
+import subprocess
+import time
+
+sleeper = subprocess.Popen(["sleep", "3600"])
+for _ in range(5):
+    if os.fork() == 0:
+        time.sleep(3600)
+        os._exit(0)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.chdir("/")
+        time.sleep(3600)
+    os._exit(0)
+"""
+
+
+def spawned_namespace(keeper: int, init: int) -> list[int]:
+    """The keeper and every process in the namespace, once SPAWNER's processes are all there."""
+    server = server_of(init)
+    assert namespace_of(server) != namespace_of(os.getpid()), "the server shares our namespace"
+    assert namespace_of(init) == namespace_of(server)
+    assert pid_in_namespace(init) == 1
+    assert pid_in_namespace(server) == SERVER_IN_NAMESPACE
+    enough = wait_until(lambda: len(namespace_members(server)) >= SPAWNED)
+    members = namespace_members(server)
+    assert enough, f"expected {SPAWNED} processes in the namespace: {describe_pids(members)}"
+    return [keeper, *members]
+
+
+def leftovers(pids: list[int]) -> list[str]:
+    """Those of ``pids`` still alive after a bounded wait, described, then killed."""
+    left = survivors(pids)
+    described = describe_pids(left)
+    for pid in left:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return described
+
+
+@pytest.mark.timeout(60)
+def test_leaving_a_sandbox_ends_every_process_the_module_started(tmp_path: Path) -> None:
+    with sandbox(tmp_path, with_code(SPAWNER)) as box:
+        box.wait_ready()
+        require_namespaces(box.notes)
+        started = spawned_namespace(box.pid, box.init_pid)
+    assert leftovers(started) == []
+
+
+GRADER_THAT_DIES = """
+import json, sys, time
+from pathlib import Path
+from grader.contract import EX1
+from grader.sandbox import Limits, Sandbox
+
+folder, workdir = Path(sys.argv[1]), Path(sys.argv[2])
+with Sandbox(folder, EX1, Limits(timeout=5), workdir, None) as box:
+    box.wait_ready()
+    print(json.dumps({"keeper": box.pid, "init": box.init_pid, "notes": box.notes}), flush=True)
+    time.sleep(3600)
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_sandbox_dies_with_the_grader_that_started_it(tmp_path: Path) -> None:
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / EX1.filename).write_text(with_code(SPAWNER), encoding="utf-8")
+    # The jail's user must reach its folder: pytest's tmp_path is private to root.
+    with tempfile.TemporaryDirectory(prefix="grader-test-") as workdir:
+        command = [sys.executable, "-c", GRADER_THAT_DIES, str(folder), workdir]
+        grader = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            line = grader.stdout.readline()
+            if not line:
+                _, errors = grader.communicate(timeout=SETTLE)
+                pytest.fail(f"the grader never served the module:\n{errors}")
+            sandbox_of = json.loads(line)
+            require_namespaces(sandbox_of["notes"])
+            started = spawned_namespace(sandbox_of["keeper"], sandbox_of["init"])
+            grader.send_signal(signal.SIGKILL)
+        finally:
+            grader.kill()
+            grader.wait(timeout=SETTLE)
+            grader.stdout.close()
+            grader.stderr.close()
+        assert leftovers(started) == []
