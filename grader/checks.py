@@ -25,7 +25,7 @@ from grader.transcript import StreamingClient, StreamReader, Transcript
 # endpoint holds events back. Only a buffering endpoint ever waits this long.
 STALL_AFTER = 0.5
 # After the client disconnects, how long the generator has to stop asking for tokens.
-DISCONNECT_GRACE = 0.3
+DISCONNECT_GRACE = 0.1
 
 
 @dataclass(frozen=True)

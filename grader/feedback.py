@@ -307,15 +307,21 @@ def disconnect_advice(call: StreamLog | None, hung_up: float) -> list[str]:
     """Advice on whether the generator stopped after the client went away (not scored)."""
     if call is None:
         return []
-    after = sum(1 for t in call.released if t > hung_up)
+    # The token the generator was already waiting for when the client left is not "more".
+    more = sum(1 for t in call.released if t > hung_up) - 1
     if call.closed_at is not None and not call.finished:
         ms = max(0.0, (call.closed_at - hung_up) * 1000)
         return [f"When the client disconnected, the generator stopped within {ms:.0f} ms. Good."]
-    if after == 0:
+    if call.finished and more <= 0:
         return []  # every token was taken before the client left: nothing to tell
+    if more > 0:
+        return [
+            f"After the client disconnected, the server went on asking for "
+            f"{plural(more, 'more token')}. Let the generator be cancelled (don't catch "
+            "asyncio.CancelledError), and clean up in a finally: block."
+        ]
     return [
-        f"After the client disconnected, the server went on asking for "
-        f"{plural(after, 'more token')}. "
-        "Let the generator be cancelled (don't catch asyncio.CancelledError), and clean up "
-        "in a finally: block."
+        "When the client disconnected, the generator was not closed at once (it still waits "
+        "for its next token). If it holds resources, such as a model stream, release them in a "
+        "finally: block so they are freed when it is closed."
     ]

@@ -8,6 +8,7 @@ the jailed server, over a Unix socket, and judges only the bytes it receives.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import select
@@ -229,6 +230,9 @@ def warm_up() -> None:
     import uvicorn.protocols.http.h11_impl  # noqa: F401
 
     httpx2.HTTPTransport(verify=False).close()  # the first transport of a process costs ~30 ms
+    # Keep the garbage collector off everything loaded so far: a forked child then shares
+    # those pages instead of copying each one the collector would touch.
+    gc.freeze()
 
 
 def check_reachable(folder: Path) -> None:
