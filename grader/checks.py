@@ -25,7 +25,7 @@ from grader.transcript import StreamingClient, StreamReader, Transcript
 # endpoint holds events back. Only a buffering endpoint ever waits this long.
 STALL_AFTER = 0.5
 # After the client disconnects, how long the generator has to stop asking for tokens.
-DISCONNECT_GRACE = 0.1
+DISCONNECT_GRACE = 0.05
 
 
 @dataclass(frozen=True)
@@ -186,8 +186,7 @@ def grade_tokens(target: Target, feed: FeedServer, source: str) -> ExerciseResul
         ]
     result = _result(EX3, run.transcript, checks)
     if checks[1].passed and feed.calls:
-        stalled = run.call is not None and run.call.stalled
-        call, hung_up = _hang_up_early(target, feed, gated=not stalled)
+        call, hung_up = _hang_up_early(target, feed, gated=not _failing(run.call, run.watch))
         result.checks.append(feedback.default_prompt_check(call, DEFAULT_PROMPT))
         result.advice += feedback.disconnect_advice(call, hung_up)
     return result
@@ -200,7 +199,7 @@ def _hang_up_early(
 
     Gated, a streaming generator is still waiting for its next token when the client
     leaves, so whether it stops shows. An endpoint already found holding events back
-    is not gated again: it would only stall a second time.
+    or blocking its loop is not gated again: it would only stall or block once more.
     """
     calls_before = len(feed.calls)
     reader = StreamReader(sse=True)
