@@ -36,6 +36,7 @@ class Target:
     timeout: float
     explain: Callable[[], str | None] = lambda: None
     settle: Callable[[], None] = lambda: None  # after a hang-up, let the server notice it
+    loop_pid: int | None = None  # the process running the app's event loop, when known
 
     def deadline(self) -> float:
         """The monotonic time by which one response must be over."""
@@ -146,7 +147,7 @@ def _stream_tokens(target: Target, feed: FeedServer, *, confirming: bool = False
     def call() -> StreamLog | None:
         return feed.calls[calls_before] if len(feed.calls) > calls_before else None
 
-    with LoopWatch(target.client, until=lambda: reader.done) as watch:
+    with LoopWatch(target.client, until=lambda: reader.done, server_pid=target.loop_pid) as watch:
         stop = (lambda: _failing(call(), watch)) if confirming else None
         params = {"prompt": fixtures.PROMPT}
         reader.read(target.client, EX3.path, target.deadline(), stop=stop, params=params)

@@ -2,9 +2,12 @@
 
 A thread keeps asking the grader's ping route, which is answered on the same
 event loop as the stream. A reply that takes long means the loop was blocked:
-something in the app ran without awaiting. Replies are measured against a
-baseline taken just before the stream, so a machine that is merely busy does
-not make a correct stream look like a blocking one.
+something in the app ran without awaiting. A machine that is merely busy must
+not make a correct stream look like a blocking one, so from each reply's time
+the watch takes away what the kernel counts as waiting for a CPU, by the
+pinging thread and by the server's loop thread (their run-queue delay in
+/proc/.../schedstat), and replies are measured against a baseline taken just
+before the stream.
 """
 
 from __future__ import annotations
@@ -13,14 +16,16 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from grader.probe import PING_PATH
 from grader.transcript import StreamingClient
 
-SLOW_REPLY = (
-    0.02  # seconds; a ping reply slower than this (and than the baseline) means a busy loop
-)
-BASELINE_FACTOR = 3  # ...or slower than this many times the baseline reply, whichever is more
+THREAD_SCHEDSTAT = "/proc/thread-self/schedstat"
+# A ping reply slower than this, and than BASELINE_FACTOR times the baseline reply,
+# means the loop was busy.
+SLOW_REPLY = 0.02
+BASELINE_FACTOR = 3
 BASELINE_PINGS = 3
 PING_GAP = 0.01  # pause between pings, so pinging does not load the loop (or the machine)
 
@@ -28,9 +33,12 @@ PING_GAP = 0.01  # pause between pings, so pinging does not load the loop (or th
 class LoopWatch:
     """Pings the app on its own event loop until ``until()`` is true; a context manager."""
 
-    def __init__(self, client: StreamingClient, until: Callable[[], bool]) -> None:
+    def __init__(
+        self, client: StreamingClient, until: Callable[[], bool], server_pid: int | None = None
+    ) -> None:
         self.client = client
         self.until = until
+        self.waits = [THREAD_SCHEDSTAT] + ([f"/proc/{server_pid}/schedstat"] if server_pid else [])
         self.replies: list[float] = []
         self.baseline = 0.0
         self.failures = 0
@@ -47,14 +55,20 @@ class LoopWatch:
         self._thread.join()
 
     def _ping(self) -> float | None:
-        """Seconds one ping took, or None when it failed."""
+        """Seconds one ping took, less time spent waiting for a CPU; None when it failed."""
+        waited = self._runqueue_wait()
         sent = time.monotonic()
         try:
             self.client.get(PING_PATH)
         except Exception:
             self.failures += 1
             return None
-        return time.monotonic() - sent
+        elapsed = time.monotonic() - sent
+        return max(0.0, elapsed - (self._runqueue_wait() - waited))
+
+    def _runqueue_wait(self) -> float:
+        """Seconds the watched threads have spent runnable but not running, so far."""
+        return sum(_schedstat_wait(path) for path in self.waits)
 
     def _measure_baseline(self) -> float:
         """The median ping reply while the loop is idle, before the stream starts."""
@@ -91,3 +105,11 @@ class LoopWatch:
             f"longest {self.longest() * 1000:.1f} ms, "
             f"blocked {self.blocked_seconds():.3f} s, {self.failures} failed"
         )
+
+
+def _schedstat_wait(path: str) -> float:
+    """The run-queue delay in a schedstat file, in seconds; 0 where the kernel does not say."""
+    try:
+        return int(Path(path).read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0

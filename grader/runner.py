@@ -94,7 +94,7 @@ def sandboxed(folder: Path, ex: Exercise, limits: Limits) -> Iterator[Callable[[
             except SubmissionError as exc:
                 return failed_exercise(ex, "imports", exc.message, exc.details)
             with feed or contextlib.nullcontext(), box.client() as client:
-                target = Target(client, limits.timeout, box.explain)
+                target = Target(client, limits.timeout, box.explain, loop_pid=box.server_pid())
                 result = grade(ex, target, source=source, feed=feed)
             result.advice += box.notes
             return result

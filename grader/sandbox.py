@@ -140,6 +140,16 @@ class Sandbox:
             elif "note" in message:
                 self.notes.append(str(message["note"]))
 
+    def server_pid(self) -> int | None:
+        """The global PID of the server (init's child), or None when it cannot be found."""
+        if not self.init_pid:
+            return None
+        try:
+            children = Path(f"/proc/{self.init_pid}/task/{self.init_pid}/children").read_text()
+        except OSError:
+            return None
+        return int(children.split()[0]) if children.split() else None
+
     def _next_status(self, deadline: float) -> dict[str, Any] | None:
         """The next status message from the server, or None at end of pipe, garbage or deadline."""
         while b"\n" not in self._status_buffer:
