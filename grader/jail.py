@@ -172,6 +172,7 @@ def _jail(plan: Plan, uid: int) -> None:  # pragma: no cover
         _become(uid)
     sys.dont_write_bytecode = True
     sys.path[:] = [str(plan.code), *_installed_paths()]
+    _forget_foreign_modules()
 
 
 def _become(uid: int) -> None:  # pragma: no cover
@@ -222,6 +223,20 @@ def _installed_paths() -> list[str]:
     """The standard library and site-packages entries of sys.path, nothing else."""
     keep = {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
     return [p for p in sys.path if p and any(p.startswith(k) for k in keep if k)]
+
+
+def _forget_foreign_modules() -> None:
+    """Drop modules the forking process imported from outside the installed packages.
+
+    A process that imported, say, the reference solutions (a test run) must not
+    hand them to the submission through sys.modules.
+    """
+    allowed = (*_installed_paths(), str(Path(__file__).resolve().parent))
+    for name, module in list(sys.modules.items()):
+        places = [getattr(module, "__file__", None), *list(getattr(module, "__path__", None) or [])]
+        places = [str(place) for place in places if place]
+        if places and not any(place.startswith(allowed) for place in places):
+            del sys.modules[name]
 
 
 def _limit(plan: Plan) -> None:  # pragma: no cover
