@@ -133,7 +133,12 @@ class FeedServer:
         return self.calls[-1] if self.calls else None
 
     def _serve(self) -> None:
-        """Accept calls one after the other until stopped."""
+        """Accept calls until stopped, each served by a thread of its own.
+
+        Calls are served side by side so that a generator left open by its app (never
+        closed, never reading again) cannot keep the next call from being answered.
+        """
+        callers: list[threading.Thread] = []
         while not self._stop.is_set():
             try:
                 conn, _ = self._listener.accept()
@@ -141,17 +146,25 @@ class FeedServer:
                 continue
             if self._stop.is_set():
                 conn.close()
-                return
-            with conn:
-                conn.setblocking(True)
-                log = StreamLog()
-                with self._closed:
-                    self.calls.append(log)
-                    self._closed.notify_all()
-                self._serve_call(conn, log)
+                break
+            log = StreamLog()
             with self._closed:
-                log.closed_at = time.monotonic()
+                self.calls.append(log)
                 self._closed.notify_all()
+            caller = threading.Thread(target=self._serve_connection, args=(conn, log), daemon=True)
+            caller.start()
+            callers.append(caller)
+        for caller in callers:
+            caller.join()
+
+    def _serve_connection(self, conn: socket.socket, log: StreamLog) -> None:
+        """Serve one call, then note when it ended."""
+        with conn:
+            conn.setblocking(True)
+            self._serve_call(conn, log)
+        with self._closed:
+            log.closed_at = time.monotonic()
+            self._closed.notify_all()
 
     def _serve_call(self, conn: socket.socket, log: StreamLog) -> None:
         """Run the protocol of one call: read its prompt, then answer each request for a token."""

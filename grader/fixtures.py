@@ -19,7 +19,7 @@ MESSAGES: tuple[str, ...] = (
     "déploiement terminé",
     "all done 🎉",
 )
-TOKENS: tuple[str, ...] = ("Bon", "jour", ",", " world", "  indented", " — ", "naïve", " 🙂", "!")
+TOKENS: tuple[str, ...] = ("Bon", "jour", " world", "  indented", " — naïve", " 🙂!")
 PROMPT = "Explain SSE in five words, s'il vous plaît"
 
 

@@ -5,18 +5,20 @@ event loop as the stream. A reply that takes long means the loop was blocked:
 something in the app ran without awaiting. A machine that is merely busy must
 not make a correct stream look like a blocking one, so from each reply's time
 the watch takes away what the kernel counts as waiting for a CPU, by the
-pinging thread and by the server's loop thread (their run-queue delay in
-/proc/.../schedstat), and replies are measured against a baseline taken just
-before the stream.
+pinging thread and by the loop's thread (their run-queue delay in
+/proc/.../schedstat). Where the loop thread cannot be found, replies are
+measured against a baseline taken just before the stream instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from grader.probe import PING_PATH
 from grader.transcript import StreamingClient
@@ -26,7 +28,7 @@ THREAD_SCHEDSTAT = "/proc/thread-self/schedstat"
 # means the loop was busy.
 SLOW_REPLY = 0.02
 BASELINE_FACTOR = 3
-BASELINE_PINGS = 3
+BASELINE_PINGS = 3  # only where the loop thread's scheduler statistics cannot be read
 PING_GAP = 0.01  # pause between pings, so pinging does not load the loop (or the machine)
 
 
@@ -34,11 +36,18 @@ class LoopWatch:
     """Pings the app on its own event loop until ``until()`` is true; a context manager."""
 
     def __init__(
-        self, client: StreamingClient, until: Callable[[], bool], server_pid: int | None = None
+        self,
+        client: StreamingClient,
+        until: Callable[[], bool],
+        *,
+        server_pid: int | None = None,
+        same_process: bool = False,
     ) -> None:
         self.client = client
         self.until = until
         self.waits = [THREAD_SCHEDSTAT] + ([f"/proc/{server_pid}/schedstat"] if server_pid else [])
+        # In-process, the loop thread is ours: its id comes with the first ping's reply.
+        self.learn_loop_thread = same_process and not server_pid
         self.replies: list[float] = []
         self.baseline = 0.0
         self.failures = 0
@@ -46,7 +55,8 @@ class LoopWatch:
         self._thread = threading.Thread(target=self._run, name="grader-loopwatch", daemon=True)
 
     def __enter__(self) -> LoopWatch:
-        self.baseline = self._measure_baseline()
+        if len(self.waits) == 1 and not self.learn_loop_thread:
+            self.baseline = self._measure_baseline()  # no scheduler statistics for the loop
         self._thread.start()
         return self
 
@@ -59,12 +69,22 @@ class LoopWatch:
         waited = self._runqueue_wait()
         sent = time.monotonic()
         try:
-            self.client.get(PING_PATH)
+            reply = self.client.get(PING_PATH)
         except Exception:
             self.failures += 1
             return None
         elapsed = time.monotonic() - sent
+        if self.learn_loop_thread:
+            self._watch_loop_thread(reply)
         return max(0.0, elapsed - (self._runqueue_wait() - waited))
+
+    def _watch_loop_thread(self, reply: Any) -> None:
+        """Add this process's loop thread, named by a ping reply, to the watched threads."""
+        self.learn_loop_thread = False
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            path = f"/proc/self/task/{int(reply.json()['thread'])}/schedstat"
+            if Path(path).exists():
+                self.waits.append(path)
 
     def _runqueue_wait(self) -> float:
         """Seconds the watched threads have spent runnable but not running, so far."""

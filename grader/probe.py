@@ -9,6 +9,7 @@ so feedback can name them). Everything else goes to the submission's app.
 from __future__ import annotations
 
 import json
+import threading
 import traceback
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,8 @@ class Probe:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer the grader's routes, or pass the request on and record what it raises."""
         if scope["type"] == "http" and scope["path"] == PING_PATH:
-            await _send_json(send, 200, "pong")
+            # The loop thread's id lets an in-process grader read its scheduler statistics.
+            await _send_json(send, 200, {"thread": threading.get_native_id()})
             return
         if scope["type"] == "http" and scope["path"] == ERRORS_PATH:
             await _send_json(send, 200, self.errors)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -57,9 +56,13 @@ def grade_in_process(
             fixtures.install(module, ex, str(feed.address) if feed else None)
             app = Probe(module.app, ex.filename)
             with TestClient(app, raise_server_exceptions=False) as client:
-                # In-process, a cancelled generator left paused at its yield is only closed
-                # when the garbage collector breaks its reference cycle: run it now.
-                target = Target(client, timeout, settle=lambda: gc.collect(0) and None)
+                target = Target(
+                    client,
+                    timeout,
+                    disconnect_grace=0.0,
+                    recorded_errors=lambda: app.errors,
+                    same_process=True,
+                )
                 return grade(ex, target, source=source, feed=feed)
 
 

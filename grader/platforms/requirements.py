@@ -22,12 +22,16 @@ GRADER_DIR = Path(__file__).resolve().parent.parent
 RUNTIME_DISTRIBUTIONS: tuple[str, ...] = ("fastapi", "starlette", "httpx2", "uvicorn")
 # Sample submissions are not the grader, and this package only builds bundles, never grades.
 SKIPPED_DIRS = frozenset({"samples", "platforms", "__pycache__"})
+# Integrations that run only inside their own tool (pytest brings itself along).
+SKIPPED_FILES = frozenset({"pytest_plugin.py"})
 
 
 def grader_sources(root: Path = GRADER_DIR) -> Iterator[Path]:
     """The grader's Python files that run while grading."""
     for path in sorted(root.rglob("*.py")):
-        if not SKIPPED_DIRS.intersection(path.relative_to(root).parts):
+        if not SKIPPED_DIRS.intersection(path.relative_to(root).parts) and (
+            path.name not in SKIPPED_FILES
+        ):
             yield path
 
 

@@ -628,7 +628,7 @@ async def gen(prompt):
             """,
             DEFAULT_PROMPT,
             ["streams"],
-            "nothing was sent until all 9 tokens were produced",
+            f"nothing was sent until all {len(TOKENS)} tokens were produced",
         ),
         (
             EX3_STREAMING.replace("client.stream(prompt)", 'client.stream("Say hello")'),
