@@ -1,8 +1,7 @@
 """A class of hostile and broken submissions, graded in one batch as an instructor would.
 
 Each folder of tests/corpus/hostile attacks the grader or the machine from one
-or more of its modules (the others are reference solutions, or stubs where a
-forged pass would show) and holds expected.json: the verdict of each exercise
+or more of its modules and holds expected.json: the verdict of each exercise
 and words its failure messages must contain. The batch runs once, on a copy of
 the corpus, with a loopback listener the network attacks aim at, a decoy
 process a forged status message names, and a secret in the grader's
@@ -38,7 +37,8 @@ from tests.grader.test_sandbox import (
     wait_until,
 )
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "hostile"
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "corpus" / "hostile"
 CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
 TIMEOUT = "5"
 # Two at a time: the corpus's own CPU burners then do not starve the timing checks of
@@ -114,8 +114,20 @@ def living_children(ignore: set[int]) -> list[psutil.Process]:
 
 
 def prepare(tmp: Path, port: int, decoy: int) -> Path:
-    """Copy the corpus into ``tmp``, pointing its attacks at the listener and the decoy."""
+    """Copy the corpus into ``tmp``, pointing its attacks at the listener and the decoy.
+
+    A case holds only its attacking modules; the copy gets the other exercises from
+    solutions/, or from the exercises/ stubs where a forged pass must show
+    (expected.json's "others_from").
+    """
     copy = shutil.copytree(CORPUS, tmp / "hostile")
+    for case in CASES:
+        others = ROOT / json.loads((CORPUS / case / "expected.json").read_text()).get(
+            "others_from", "solutions"
+        )
+        for module in others.glob("ex*.py"):
+            if not (copy / case / module.name).exists():
+                shutil.copy(module, copy / case / module.name)
     (copy / "network" / TARGET).write_text(f'HOST = "127.0.0.1"\nPORT = {port}\n')
     (copy / "fake_status_message" / TARGET).write_text(f"VICTIM_PID = {decoy}\n")
     return copy
