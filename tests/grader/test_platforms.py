@@ -153,37 +153,36 @@ def test_run_autograder_writes_a_zero_score_when_the_grader_refuses_to_run(autog
     assert "grading stopped with exit status 2" in document["output"]
 
 
-def test_run_autograder_writes_a_zero_score_when_python_is_broken(autograder, tmp_path):
-    broken = tmp_path / "broken-bin"
-    broken.mkdir()
-    fake = broken / "python3"
-    fake.write_text("#!/bin/sh\necho 'Fatal Python error: no encodings' >&2\nexit 3\n")
+def fake_python(folder: Path, script: str) -> Path:
+    """A folder whose python3 is a shell script, to put first on PATH."""
+    folder.mkdir()
+    fake = folder / "python3"
+    fake.write_text(f"#!/bin/sh\n{script}\n")
     fake.chmod(0o755)
+    return folder
+
+
+def test_run_autograder_writes_a_zero_score_when_python_is_broken(autograder, tmp_path):
+    broken = fake_python(
+        tmp_path / "broken-bin", "echo 'Fatal Python error: no encodings' >&2\nexit 3"
+    )
     document = run_autograder(autograder, broken)
     assert document["score"] == 0
     assert "grading stopped with exit status 3" in document["output"]
 
 
 def test_run_autograder_writes_a_zero_score_when_grading_hangs(autograder, tmp_path):
-    hanging = tmp_path / "hanging-bin"
-    hanging.mkdir()
-    fake = hanging / "python3"
-    fake.write_text("#!/bin/sh\nexec sleep 120\n")
-    fake.chmod(0o755)
+    hanging = fake_python(tmp_path / "hanging-bin", "exec sleep 120")
     document = run_autograder(autograder, hanging, GRADING_TIMEOUT="1")
     assert document["score"] == 0
     assert "grading took longer than 1 seconds" in document["output"]
 
 
 def test_run_autograder_replaces_a_results_json_forged_while_grading(autograder, tmp_path):
-    forging = tmp_path / "forging-bin"
-    forging.mkdir()
-    fake = forging / "python3"
     target = tmp_path / "outside.json"
     target.write_text("untouched")
     forged = autograder / "results" / "results.json"
-    fake.write_text(f"#!/bin/sh\nln -s {target} {forged}\nexit 0\n")
-    fake.chmod(0o755)
+    forging = fake_python(tmp_path / "forging-bin", f"ln -s {target} {forged}\nexit 0")
     document = run_autograder(autograder, forging)
     assert document["score"] == 0
     assert not forged.is_symlink()
