@@ -1,19 +1,22 @@
 """Grading many submissions: in parallel worker processes, each result saved the moment it is known.
 
-The main process stays single-threaded and forks one worker per submission
-(up to ``jobs`` at a time). A worker grades its submission, each exercise in
-its own sandbox, writes the full result to ``<results dir>/<name>.json``
-atomically and exits. A re-run into the same results folder loads what is
-already there instead of grading it again, so an interrupted batch loses
-nothing.
+The main process stays single-threaded and forks ``jobs`` workers, then hands
+them submissions one at a time over pipes. A worker grades a submission (its
+code served by a sandbox the worker forks), writes the full result to
+``<results dir>/<name>.json`` atomically and asks for the next. A worker that
+dies costs only the submission it was grading, which is reported as such, and
+is replaced. A re-run into the same results folder loads what is already there
+instead of grading it again, so an interrupted batch loses nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
+import select
 import signal
 import tempfile
 import traceback
@@ -23,11 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.contract import EXERCISES, Exercise
+from grader.jail import foreign_modules, name_process
 from grader.results import SubmissionResult, failed_exercise, from_record, to_record
 from grader.runner import grade_submission
 from grader.sandbox import Limits, warm_up
 
 WORKER_FAILED = 70
+INDEX_BYTES = 4  # a job index on the pipe to a worker: one write, so never split
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,6 @@ def run_batch(
     progress: Progress | None = None,
 ) -> list[SubmissionResult]:
     """Grade every job, reusing saved results; return results in the order of ``jobs``."""
-    warm_up()
     with results_folder(results_dir) as folder:
         done: dict[int, SubmissionResult] = {}
         todo = []
@@ -121,6 +125,16 @@ def _grade_and_save(
     return result
 
 
+@dataclass
+class Worker:
+    """A forked worker process: the pipe that sends it jobs, the one it answers on, its job."""
+
+    pid: int
+    jobs: int
+    answers: int
+    current: int | None = None
+
+
 def _grade_in_workers(
     jobs: list[Job],
     todo: list[int],
@@ -132,55 +146,124 @@ def _grade_in_workers(
     progress: Progress | None,
 ) -> None:
     """Keep up to ``workers`` forked workers busy until every job in ``todo`` is done."""
-    running: dict[int, int] = {}
+    # Imported and found once here, every worker (a fork) and its sandboxes inherit them. A
+    # single submission skips this: its sandbox imports FastAPI while this process gets ready.
+    warm_up()
+    foreign_modules()
     pending = list(reversed(todo))
+    pool: dict[int, Worker] = {}
     try:
-        while pending or running:
-            while pending and len(running) < max(1, workers):
-                index = pending.pop()
-                running[_fork_worker(jobs[index], folder, limits, exercises)] = index
-            pid, status = os.wait()
-            index = running.pop(pid, None)
-            if index is None:
-                continue
-            job = jobs[index]
-            code = os.waitstatus_to_exitcode(status)
-            result = load_record(folder / job.record_name()) if code == 0 else None
-            done[index] = result or crashed(job, exercises, f"worker exit status {code}")
-            if progress:
-                progress(job, done[index], False)
+        while pending or pool:
+            while pending and len(pool) < max(1, workers):
+                others = [fd for w in pool.values() for fd in (w.jobs, w.answers)]
+                worker = _fork_worker(jobs, folder, limits, exercises, others)
+                pool[worker.answers] = worker
+                _assign(worker, pending)
+            ready, _, _ = select.select(list(pool), [], [])
+            for fd in ready:
+                worker = pool[fd]
+                index, finished = worker.current, _answer(worker)
+                if index is not None:
+                    done[index] = _outcome(jobs[index], folder, exercises, finished)
+                    if progress:
+                        progress(jobs[index], done[index], False)
+                if finished is None or not _assign(worker, pending):
+                    _retire(pool.pop(fd))
     finally:
-        for pid in running:
-            _stop_worker(pid)
+        for worker in pool.values():
+            _stop_worker(worker)
 
 
-def _fork_worker(job: Job, folder: Path, limits: Limits, exercises: tuple[Exercise, ...]) -> int:
-    """Fork a worker that grades one submission into its record file.
+def _assign(worker: Worker, pending: list[int]) -> bool:
+    """Send the worker its next job; False when there is none left."""
+    worker.current = pending.pop() if pending else None
+    if worker.current is None:
+        return False
+    os.write(worker.jobs, worker.current.to_bytes(INDEX_BYTES, "big"))
+    return True
 
-    SIGINT is blocked across the fork so that Ctrl-C always lands in the main
-    process, which then stops every worker; workers themselves ignore it.
+
+def _answer(worker: Worker) -> int | None:
+    """The worker's exit status for its job (0: record saved), or None when the worker died."""
+    data = os.read(worker.answers, 1)
+    return data[0] if data else None
+
+
+def _outcome(
+    job: Job, folder: Path, exercises: tuple[Exercise, ...], status: int | None
+) -> SubmissionResult:
+    """The saved record of a finished job, or a result saying why there is none."""
+    result = load_record(folder / job.record_name()) if status == 0 else None
+    if result is not None:
+        return result
+    why = "the worker died" if status is None else f"worker exit status {status}"
+    return crashed(job, exercises, why)
+
+
+def _fork_worker(
+    jobs: list[Job],
+    folder: Path,
+    limits: Limits,
+    exercises: tuple[Exercise, ...],
+    others: list[int],
+) -> Worker:
+    """Fork a worker that grades the jobs it is sent, each into its record file.
+
+    The worker closes ``others``, the pipes to the workers forked before it, so
+    that each pipe's end of file still means what it says. SIGINT is blocked
+    across the fork so that Ctrl-C always lands in the main process, which then
+    stops every worker; workers themselves ignore it.
     """
+    jobs_r, jobs_w = os.pipe()
+    answers_r, answers_w = os.pipe()
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     pid = os.fork()
     if pid:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-        return pid
-    code = WORKER_FAILED  # pragma: no cover - below runs in the worker
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    try:
-        _grade_and_save(job, folder, limits, exercises)
-        code = 0
-    except BaseException:
-        traceback.print_exc()
+        os.close(jobs_r)
+        os.close(answers_w)
+        return Worker(pid, jobs_w, answers_r)
+    try:  # pragma: no cover - below runs in the worker
+        for fd in (jobs_w, answers_r, *others):
+            os.close(fd)
+        name_process("grader-worker")
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        _work(jobs, folder, limits, exercises, jobs_r, answers_w)
     finally:
-        os._exit(code)
+        os._exit(0)
 
 
-def _stop_worker(pid: int) -> None:
-    """Kill an unfinished worker (its sandboxes die with it) and reap it."""
-    try:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except (ProcessLookupError, ChildProcessError):
-        pass
+def _work(
+    jobs: list[Job],
+    folder: Path,
+    limits: Limits,
+    exercises: tuple[Exercise, ...],
+    inbox: int,
+    outbox: int,
+) -> None:  # pragma: no cover - runs in the worker
+    """Grade each job index read from ``inbox``, answering 0 (saved) or WORKER_FAILED."""
+    while data := os.read(inbox, INDEX_BYTES):
+        status = WORKER_FAILED
+        try:
+            _grade_and_save(jobs[int.from_bytes(data, "big")], folder, limits, exercises)
+            status = 0
+        except Exception:
+            traceback.print_exc()
+        os.write(outbox, bytes([status]))
+
+
+def _retire(worker: Worker) -> None:
+    """Tell an idle worker there is no more work, and reap it."""
+    for fd in (worker.jobs, worker.answers):
+        os.close(fd)
+    os.waitpid(worker.pid, 0)
+
+
+def _stop_worker(worker: Worker) -> None:
+    """Kill an unfinished worker (its sandbox dies with it) and reap it."""
+    with contextlib.suppress(ProcessLookupError, ChildProcessError):
+        os.kill(worker.pid, signal.SIGKILL)
+        os.waitpid(worker.pid, 0)
+    for fd in (worker.jobs, worker.answers):
+        os.close(fd)

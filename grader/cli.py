@@ -117,7 +117,7 @@ def build_parser() -> Parser:
         metavar="SECONDS",
         type=_positive_float,
         default=10.0,
-        help="time limit per exercise, import included (default: 10)",
+        help="time limit per exercise, and per module import (default: 10)",
     )
     add(
         "--memory",
@@ -131,7 +131,7 @@ def build_parser() -> Parser:
         metavar="SECONDS",
         type=_positive_int,
         default=30,
-        help="CPU time limit per exercise (default: 30)",
+        help="CPU time a submission's server may use, all exercises together (default: 30)",
     )
     add(
         "--output-limit",

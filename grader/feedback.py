@@ -43,6 +43,12 @@ def response_problem(
     where = f"{ex.method} {ex.path}"
     if t.status is None:
         cause = server_error() or t.error or "no response"
+        if "Timeout" in cause:
+            return (
+                f"{where} sent no response within {timeout:g} s: the endpoint never returned "
+                "one. Something in it waits forever or blocks the event loop (time.sleep() "
+                "in an async def, say)."
+            )
         return f"{where} got no response: {cause}."
     if t.status != 200:
         cause = server_error() if t.status >= 500 else None

@@ -1,17 +1,18 @@
 """What runs inside a sandbox: the processes ``grader.sandbox.Sandbox`` forks.
 
-Three processes, each doing one thing:
+Two processes, each doing one thing:
 
-- the *keeper* starts a new session, enters fresh PID and network namespaces,
-  tells the grader the PID of the namespace's init, and waits for it;
-- *init* (PID 1 of the namespace) starts the server and reaps; when it exits,
-  the kernel kills every process left in the namespace;
+- *init*, PID 1 of a fresh PID namespace, starts a new session, enters a fresh
+  network namespace, starts the server and reaps; when it exits, the kernel
+  kills every process left in the namespace;
 - the *server* drops root for a user of its own, scrubs the grader's
-  environment, applies the resource limits, imports the exercise module and
-  serves its app with uvicorn on a Unix socket.
+  environment, applies the resource limits, imports the submission's exercise
+  modules one by one and serves their apps with uvicorn on one Unix socket,
+  each behind the grader's probe, chosen per request by a header.
 
-The grader trusts only the keeper's pipe, which is closed before any submitted
-code runs. The server's status pipe says "ready" or why the import failed: a
+The grader trusts only init's note pipe, which is closed before any submitted
+code runs, and learns init's PID from ``fork`` itself. The server's status pipe
+says which module it is importing, which failed and why, and "ready": a
 submission can write to it, but a lie there can only cost the submission itself.
 """
 
@@ -19,24 +20,28 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import json
 import os
 import resource
 import signal
 import sys
 import sysconfig
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NoReturn
 
 from grader import fixtures
 from grader.contract import Exercise
 from grader.loader import SubmissionError, load_exercise
-from grader.probe import Probe
+from grader.probe import Dispatch, Probe
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWPID = 0x20000000
 PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
 PR_SET_KEEPCAPS = 8
 PR_SET_NO_NEW_PRIVS = 38
 CAP_DAC_READ_SEARCH = 2
@@ -55,7 +60,7 @@ FAILED = 70
 class Plan:
     """Everything the sandbox's processes need, prepared by the grader before forking."""
 
-    ex: Exercise
+    exercises: tuple[Exercise, ...]
     code: Path
     home: Path
     socket_path: Path
@@ -65,6 +70,7 @@ class Plan:
     cpu_seconds: int
     output: int
     isolate_network: bool
+    foreign_modules: tuple[str, ...]
     info_fd: int
     status_fd: int
 
@@ -78,33 +84,44 @@ def send(fd: int, message: dict[str, Any]) -> None:
         os.write(fd, json.dumps(capped, default=str).encode() + b"\n")
 
 
-def run_keeper(plan: Plan) -> NoReturn:  # pragma: no cover - runs in a forked child
-    """New session and namespaces, then start init and wait for it."""
-    code = FAILED
+def start_init(plan: Plan, close_in_child: tuple[int, ...] = ()) -> int:
+    """Fork init, PID 1 of a fresh PID namespace when the kernel allows one; return its PID.
+
+    Only init's children enter the namespace: this process leaves it again at
+    once, so its own threads (which a new PID namespace would forbid) still start.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    own = os.open("/proc/self/ns/pid", os.O_RDONLY)
     try:
-        _die_with_parent()
-        os.setsid()
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        note = _unshare(plan.isolate_network)
-        if note:
-            send(plan.info_fd, {"note": note})
-        uid = UID_BASE + os.getpid() % UID_SPAN
-        os.chown(plan.home, uid, uid)
+        entered = libc.unshare(CLONE_NEWPID) == 0
+        if not entered:
+            _note(plan, f"PID namespace unavailable ({os.strerror(ctypes.get_errno())})")
         init = os.fork()
         if init == 0:
-            _run_init(plan, uid)
-        send(plan.info_fd, {"init": init})
-        os.close(plan.info_fd)
-        os.close(plan.status_fd)
-        code = _exit_code(os.waitpid(init, 0)[1])
+            for fd in (own, *close_in_child):
+                os.close(fd)
+            _run_init(plan)
+        if entered and libc.setns(own, CLONE_NEWPID) != 0:
+            raise OSError(ctypes.get_errno(), "could not leave the sandbox's PID namespace")
     finally:
-        os._exit(code)
+        os.close(own)
+    return init
+
+
+def _note(plan: Plan, note: str) -> None:
+    """Tell the grader, on the pipe no submitted code holds, what isolation is missing."""
+    send(plan.info_fd, {"note": f"{note}: this submission runs with less isolation"})
 
 
 def _exit_code(status: int) -> int:
     """A wait status as an exit code: a signal N becomes 128 + N."""
     code = os.waitstatus_to_exitcode(status)
     return code if code >= 0 else 128 - code
+
+
+def name_process(name: str) -> None:
+    """Show ``name`` for this process in ps and top (at most 15 characters)."""
+    ctypes.CDLL(None).prctl(PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
 
 
 def _die_with_parent() -> None:  # pragma: no cover
@@ -115,21 +132,23 @@ def _die_with_parent() -> None:  # pragma: no cover
         os._exit(FAILED)
 
 
-def _unshare(isolate_network: bool) -> str | None:
-    """Enter new PID (and network) namespaces; say what could not be done."""
-    flags = CLONE_NEWPID | (CLONE_NEWNET if isolate_network else 0)
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(flags) == 0:
-        return None
-    error = os.strerror(ctypes.get_errno())
-    return f"namespaces unavailable ({error}): no network or PID isolation for this submission"
+def _run_init(plan: Plan) -> NoReturn:  # pragma: no cover
+    """PID 1: a session and network of its own, then start the server, reap, pass on its status.
 
-
-def _run_init(plan: Plan, uid: int) -> NoReturn:  # pragma: no cover
-    """PID 1: start the server, reap every orphan, exit with the server's status."""
+    When init exits, the kernel kills every process left in its PID namespace.
+    """
     code = FAILED
     try:
         _die_with_parent()
+        name_process("grader-init")
+        os.setsid()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if plan.isolate_network and ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET):
+            _note(plan, f"network namespace unavailable ({os.strerror(ctypes.get_errno())})")
+        # /proc is the grader's, so /proc/self names this process's PID outside the namespace:
+        # unique among live sandboxes, hence a user no other sandbox runs as.
+        uid = UID_BASE + int(Path("/proc/self").readlink().name) % UID_SPAN
+        os.chown(plan.home, uid, uid)
         os.close(plan.info_fd)
         server = os.fork()
         if server == 0:
@@ -145,23 +164,32 @@ def _run_init(plan: Plan, uid: int) -> NoReturn:  # pragma: no cover
 
 
 def _run_server(plan: Plan, uid: int) -> NoReturn:  # pragma: no cover
-    """Jail this process, import the module and serve it; never returns."""
+    """Jail this process, import the modules and serve their apps; never returns."""
     try:
+        preload_server()  # before the limits: they are for the submission, not for FastAPI
         _jail(plan, uid)
-        try:
-            module = load_exercise(plan.code, plan.ex)
-        except SubmissionError as exc:
-            send(plan.status_fd, {"error": exc.message, "details": exc.details})
-            os._exit(0)
-        fixtures.install(module, plan.ex, plan.feed_address)
-        _serve(Probe(module.app, plan.ex.filename), plan.socket_path, plan.status_fd)
+        apps = {ex.id: app for ex in plan.exercises if (app := _load(plan, ex)) is not None}
+        _serve(Dispatch(apps), plan.socket_path, plan.status_fd)
     finally:
         os._exit(0)
+
+
+def _load(plan: Plan, ex: Exercise) -> Probe | None:  # pragma: no cover
+    """Import one exercise module with the grader's data in it; None when it cannot be served."""
+    send(plan.status_fd, {"importing": ex.id})
+    try:
+        module = load_exercise(plan.code, ex)
+    except SubmissionError as exc:
+        send(plan.status_fd, {"failed": ex.id, "error": exc.message, "details": exc.details})
+        return None
+    fixtures.install(module, ex, plan.feed_address)
+    return Probe(module.app, ex.filename)
 
 
 def _jail(plan: Plan, uid: int) -> None:  # pragma: no cover
     """Standard streams, a private home, no inherited secrets, limits, and a user of its own."""
     _die_with_parent()
+    name_process("grader-server")
     os.closerange(3, plan.status_fd)
     os.closerange(plan.status_fd + 1, 1 << 16)
     _redirect_output(plan.log_path)
@@ -171,8 +199,9 @@ def _jail(plan: Plan, uid: int) -> None:  # pragma: no cover
     if os.getuid() == 0:
         _become(uid)
     sys.dont_write_bytecode = True
-    sys.path[:] = [str(plan.code), *_installed_paths()]
-    _forget_foreign_modules()
+    sys.path[:] = [str(plan.code), *installed_paths()]
+    for name in plan.foreign_modules:
+        sys.modules.pop(name, None)
 
 
 def _become(uid: int) -> None:  # pragma: no cover
@@ -219,24 +248,40 @@ def _scrub_environment(home: Path) -> None:
     )
 
 
-def _installed_paths() -> list[str]:
+@functools.cache
+def installed_paths() -> tuple[str, ...]:
     """The standard library and site-packages entries of sys.path, nothing else."""
     keep = {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
-    return [p for p in sys.path if p and any(p.startswith(k) for k in keep if k)]
+    return tuple(p for p in sys.path if p and any(p.startswith(k) for k in keep if k))
 
 
-def _forget_foreign_modules() -> None:
-    """Drop modules the forking process imported from outside the installed packages.
+def foreign_modules() -> tuple[str, ...]:
+    """Modules this process imported from outside the installed packages and the grader.
 
     A process that imported, say, the reference solutions (a test run) must not
-    hand them to the submission through sys.modules.
+    hand them to the submission through sys.modules. Found here, before forking,
+    and cached while nothing new is imported: scanning sys.modules in every
+    server would copy the pages of every module object it touches.
     """
-    allowed = (*_installed_paths(), str(Path(__file__).resolve().parent))
+    global _foreign_seen
+    if _foreign_seen[0] != len(sys.modules):
+        _foreign_seen = (len(sys.modules), tuple(_scan_foreign_modules()))
+    return _foreign_seen[1]
+
+
+_foreign_seen: tuple[int, tuple[str, ...]] = (-1, ())
+
+
+def _scan_foreign_modules() -> Iterator[str]:
+    """The names of sys.modules entries whose files lie outside the allowed places."""
+    allowed = (*installed_paths(), str(Path(__file__).resolve().parent))
     for name, module in list(sys.modules.items()):
-        places = [getattr(module, "__file__", None), *list(getattr(module, "__path__", None) or [])]
+        # vars(), not getattr(): a module-level __getattr__ (pydantic's, say) is slow, or lies.
+        attributes = vars(module) if isinstance(module, ModuleType) else {}
+        places = [attributes.get("__file__"), *list(attributes.get("__path__") or [])]
         places = [str(place) for place in places if place]
         if places and not any(place.startswith(allowed) for place in places):
-            del sys.modules[name]
+            yield name
 
 
 def _limit(plan: Plan) -> None:  # pragma: no cover
@@ -257,16 +302,53 @@ def _virtual_memory() -> int:
     return 0
 
 
-def _serve(app: Probe, socket_path: Path, status_fd: int) -> None:  # pragma: no cover
-    """Serve the app on a Unix socket with uvicorn, telling the grader once it listens."""
+@functools.cache
+def preload_server() -> None:
+    """Import what a server needs; done once by a grader that forks many servers."""
+    import anyio._backends._asyncio  # anyio would load it on each server's first request
+    import anyio.streams.buffered  # noqa: F401
+    import uvicorn.lifespan.on
+    import uvicorn.loops.asyncio
+    import uvicorn.protocols.http.h11_impl  # noqa: F401
+
+    server_config(_build_an_exercise_app(), Path("unused.sock")).load()  # binds nothing
+    installed_paths()
+
+
+def _build_an_exercise_app() -> Any:
+    """Build an app with the exercises' kinds of route.
+
+    FastAPI imports what a route needs (pydantic.v1 checks for a query
+    parameter, say) when the route is declared: doing it here once spares every
+    server child ~25 ms.
+    """
+    from collections.abc import AsyncIterable
+
+    from fastapi import FastAPI
+    from fastapi.responses import StreamingResponse
+    from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+    app = FastAPI()
+
+    @app.get("/text")
+    def text(prompt: str = "") -> StreamingResponse:
+        def lines() -> Iterator[str]:
+            yield prompt
+
+        return StreamingResponse(lines(), media_type="text/plain")
+
+    @app.get("/events", response_class=EventSourceResponse)
+    async def events(prompt: str = "") -> AsyncIterable[ServerSentEvent]:
+        yield ServerSentEvent(raw_data=prompt)
+
+    return app
+
+
+def server_config(app: Any, socket_path: Path) -> Any:
+    """The uvicorn configuration every sandbox's server uses."""
     import uvicorn
 
-    class NotifyingServer(uvicorn.Server):
-        async def startup(self, sockets: Any = None) -> None:
-            await super().startup(sockets)
-            send(status_fd, {"ready": True})
-
-    config = uvicorn.Config(
+    return uvicorn.Config(
         app,
         uds=str(socket_path),
         loop="asyncio",
@@ -276,4 +358,15 @@ def _serve(app: Probe, socket_path: Path, status_fd: int) -> None:  # pragma: no
         log_config=None,  # dictConfig costs milliseconds per sandbox; warnings still print
         access_log=False,
     )
-    NotifyingServer(config).run()
+
+
+def _serve(app: Dispatch, socket_path: Path, status_fd: int) -> None:  # pragma: no cover
+    """Serve the app on a Unix socket with uvicorn, telling the grader once it listens."""
+    import uvicorn
+
+    class NotifyingServer(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            send(status_fd, {"ready": True})
+
+    NotifyingServer(server_config(app, socket_path)).run()

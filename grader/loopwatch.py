@@ -29,7 +29,11 @@ THREAD_SCHEDSTAT = "/proc/thread-self/schedstat"
 SLOW_REPLY = 0.02
 BASELINE_FACTOR = 3
 BASELINE_PINGS = 3  # only where the loop thread's scheduler statistics cannot be read
-PING_GAP = 0.01  # pause between pings, so pinging does not load the loop (or the machine)
+# Pause between pings, so pinging does not load the loop (or the machine). While the
+# loop answers promptly the pause doubles, up to MAX_PING_GAP: a block longer than
+# that still catches a ping. A slow reply brings it back to PING_GAP.
+PING_GAP = 0.01
+MAX_PING_GAP = 0.08
 
 
 class LoopWatch:
@@ -100,13 +104,15 @@ class LoopWatch:
         return max(SLOW_REPLY, BASELINE_FACTOR * self.baseline)
 
     def _run(self) -> None:
-        """Ping until told to stop or the stream is over."""
+        """Ping until told to stop or the stream is over, less often while the loop is free."""
+        gap = PING_GAP
         while not self._stop.is_set() and not self.until():
             reply = self._ping()
             if reply is None:
                 return
             self.replies.append(reply)
-            self._stop.wait(PING_GAP)
+            gap = PING_GAP if reply > self.slow() else min(2 * gap, MAX_PING_GAP)
+            self._stop.wait(gap)
 
     def blocked_seconds(self) -> float:
         """Total time pings waited on a busy loop, beyond the baseline."""

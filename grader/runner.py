@@ -1,12 +1,10 @@
-"""Grading one submission folder: each exercise in-process or in a sandboxed server process."""
+"""Grading one submission folder: in-process (trusted code), or served by a jailed process."""
 
 from __future__ import annotations
 
 import contextlib
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from grader import fixtures
@@ -16,7 +14,7 @@ from grader.feed import FeedServer
 from grader.loader import SubmissionError, load_exercise
 from grader.probe import Probe
 from grader.results import ExerciseResult, SubmissionResult, failed_exercise, ordered
-from grader.sandbox import Limits, Sandbox, warm_up
+from grader.sandbox import Limits, Sandbox, ServerLost, scratch_folder
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -29,9 +27,9 @@ def read_source(folder: Path, ex: Exercise) -> str:
         return ""
 
 
-def feed_for(ex: Exercise, workdir: Path) -> FeedServer | None:
-    """A token feed bound in ``workdir`` for exercise 3; None for the others."""
-    if ex is not EX3:
+def feed_for(exercises: tuple[Exercise, ...], workdir: Path) -> FeedServer | None:
+    """A token feed bound in ``workdir`` when exercise 3 is among ``exercises``; else None."""
+    if EX3 not in exercises:
         return None
     return FeedServer(workdir / "feed.sock", list(fixtures.TOKENS), STALL_AFTER)
 
@@ -51,7 +49,7 @@ def grade_in_process(
     except SubmissionError as exc:
         return failed_exercise(ex, "imports", exc.message, exc.details)
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
-        feed = feed_for(ex, Path(tmp))
+        feed = feed_for((ex,), Path(tmp))
         with feed or contextlib.nullcontext():
             fixtures.install(module, ex, str(feed.address) if feed else None)
             app = Probe(module.app, ex.filename)
@@ -76,39 +74,9 @@ def grade_folder_in_process(folder: Path, timeout: float = DEFAULT_TIMEOUT) -> S
     return result
 
 
-@contextlib.contextmanager
-def sandboxed(folder: Path, ex: Exercise, limits: Limits) -> Iterator[Callable[[], ExerciseResult]]:
-    """Start ``ex``'s jailed server now; yield a function that grades it.
-
-    Starting forks, so it must happen while this process runs no other threads;
-    grading starts threads, so several started sandboxes may be graded at once.
-    """
-    source = read_source(folder, ex)
-    with tempfile.TemporaryDirectory(prefix="grader-") as tmp, contextlib.ExitStack() as stack:
-        workdir = Path(tmp)
-        feed = feed_for(ex, workdir)
-        if feed:
-            stack.callback(feed.close)
-        box = stack.enter_context(Sandbox(folder, ex, limits, workdir, feed and str(feed.address)))
-
-        def run() -> ExerciseResult:
-            try:
-                box.wait_ready()
-            except SubmissionError as exc:
-                return failed_exercise(ex, "imports", exc.message, exc.details)
-            with feed or contextlib.nullcontext(), box.client() as client:
-                target = Target(client, limits.timeout, box.explain, loop_pid=box.server_pid())
-                result = grade(ex, target, source=source, feed=feed)
-            result.advice += box.notes
-            return result
-
-        yield run
-
-
-def grade_isolated(folder: Path, ex: Exercise, limits: Limits) -> ExerciseResult:
-    """Grade one exercise served by a jailed process; the verdict rests on what this side saw."""
-    with sandboxed(folder, ex, limits) as run:
-        return run()
+def grading_order(exercises: tuple[Exercise, ...]) -> tuple[Exercise, ...]:
+    """Exercise 3 first: its timing checks then run before anything another app left running."""
+    return tuple(sorted(exercises, key=lambda ex: ex is not EX3))
 
 
 def grade_submission(
@@ -117,13 +85,65 @@ def grade_submission(
     exercises: tuple[Exercise, ...] = EXERCISES,
     label: str | None = None,
 ) -> SubmissionResult:
-    """Grade the chosen exercises of one submission folder, each in its own sandbox, at once."""
+    """Grade the chosen exercises of one submission folder, served by one jailed server.
+
+    When a module kills or hangs that server, the exercises not yet graded get a
+    fresh one, so a broken module costs only its own exercise.
+    """
     started = time.monotonic()
-    warm_up()
-    with contextlib.ExitStack() as stack:
-        runs = [stack.enter_context(sandboxed(folder, ex, limits)) for ex in exercises]
-        with ThreadPoolExecutor(len(runs), thread_name_prefix="grader") as pool:
-            graded = list(pool.map(lambda run: run(), runs))
-    result = ordered(label or str(folder), {r.id: r for r in graded}, exercises)
+    sources = {ex.id: read_source(folder, ex) for ex in exercises}
+    graded: dict[str, ExerciseResult] = {}
+    remaining = grading_order(exercises)
+    while remaining:
+        remaining = _grade_in_sandbox(folder, remaining, limits, sources, graded)
+    result = ordered(label or str(folder), graded, exercises)
     result.duration = time.monotonic() - started
+    return result
+
+
+def _grade_in_sandbox(
+    folder: Path,
+    exercises: tuple[Exercise, ...],
+    limits: Limits,
+    sources: dict[str, str],
+    graded: dict[str, ExerciseResult],
+) -> tuple[Exercise, ...]:
+    """Grade ``exercises`` in one sandbox, in order; return those left when its server is lost."""
+    with (
+        tempfile.TemporaryDirectory(prefix="grader-", dir=scratch_folder()) as tmp,
+        contextlib.ExitStack() as stack,
+    ):
+        feed = feed_for(exercises, Path(tmp))
+        if feed:
+            stack.callback(feed.close)
+        address = str(feed.address) if feed else None
+        # Fork before the feed starts its thread: the child must not inherit a running thread.
+        box = stack.enter_context(Sandbox(folder, exercises, limits, Path(tmp), address))
+        stack.enter_context(feed or contextlib.nullcontext())
+        box.client(exercises[0])  # made while the server starts: a cold grader imports httpx2 now
+        try:
+            failures = box.wait_ready()
+        except ServerLost as lost:
+            graded[lost.ex.id] = failed_exercise(lost.ex, "imports", lost.message, lost.details)
+            return tuple(ex for ex in exercises if ex is not lost.ex)
+        served: list[Exercise] = []
+        for index, ex in enumerate(exercises):
+            if ex.id in failures:
+                error = failures[ex.id]
+                graded[ex.id] = failed_exercise(ex, "imports", error.message, error.details)
+            elif served and not box.usable(ex, after_failure=not graded[served[-1].id].passed):
+                return tuple(e for e in exercises[index:] if e.id not in failures)
+            else:
+                graded[ex.id] = _grade_served(box, ex, sources[ex.id], feed)
+                served.append(ex)
+    return ()
+
+
+def _grade_served(
+    box: Sandbox, ex: Exercise, source: str, feed: FeedServer | None
+) -> ExerciseResult:
+    """Run ``ex``'s checks against its app in the sandbox's server."""
+    target = Target(box.client(ex), box.limits.timeout, box.explain, loop_pid=box.server_pid())
+    result = grade(ex, target, source=source, feed=feed if ex is EX3 else None)
+    result.advice += box.notes
     return result

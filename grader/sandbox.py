@@ -1,19 +1,23 @@
-"""Serving one exercise of an untrusted submission from a jailed process.
+"""Serving the exercises of an untrusted submission from a jailed process.
 
 The grader forks (it has imported FastAPI once, so a child costs milliseconds);
 ``grader.jail`` is what runs on the other side. The grader is the HTTP client of
 the jailed server, over a Unix socket, and judges only the bytes it receives.
+One server serves all of a submission's exercise apps; when a module kills or
+hangs it, the runner starts another for the exercises still to grade.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import json
 import os
 import select
 import shutil
 import signal
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +26,7 @@ from typing import Any
 from grader import jail
 from grader.contract import Exercise
 from grader.loader import SubmissionError
+from grader.probe import EXERCISE_HEADER, PING_PATH
 
 SERVER_SOCKET = "http.sock"
 LOG_FILE = "output.log"
@@ -30,11 +35,15 @@ MAX_STATUS = 64 * 1024  # a longer status line is not the jail's: it was forged,
 MiB = 1 << 20
 EXIT_GRACE = 0.2  # how long feedback waits to learn how a dying server ended
 EXIT_POLL = 0.01
+PING_TIMEOUT = 2.0  # a free event loop answers in a millisecond; a hung one never does
+HTTP_OK = 200
+SHARED_MEMORY = Path("/dev/shm")
+SHARED_MEMORY_NEEDED = 1 << 30
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What one exercise's server may use."""
+    """What a submission's server may use (``timeout`` is per exercise)."""
 
     timeout: float = 10.0
     memory: int = 1024 * MiB
@@ -43,36 +52,48 @@ class Limits:
     isolate_network: bool = True
 
 
+class ServerLost(SubmissionError):
+    """The server died or hung while importing ``ex``'s module, so it serves nothing."""
+
+    def __init__(self, ex: Exercise, message: str, details: str = "") -> None:
+        super().__init__(message, details)
+        self.ex = ex
+
+
 class Sandbox:
-    """One jailed server for one exercise module; a context manager that always cleans up."""
+    """One jailed server for a submission's exercise modules; a context manager that cleans up."""
 
     def __init__(
-        self, folder: Path, ex: Exercise, limits: Limits, workdir: Path, feed_address: str | None
+        self,
+        folder: Path,
+        exercises: tuple[Exercise, ...],
+        limits: Limits,
+        workdir: Path,
+        feed_address: str | None,
     ) -> None:
         self.folder = folder
-        self.ex = ex
+        self.exercises = exercises
         self.limits = limits
         self.workdir = workdir
         self.feed_address = feed_address
         self.socket_path = workdir / "home" / SERVER_SOCKET
         self.log_path = workdir / LOG_FILE
         self.pid = 0
-        self.init_pid = 0
         self.notes: list[str] = []
         self._info_fd = -1
         self._status_fd = -1
         self._status_buffer = bytearray()
         self._exit_status: int | None = None
+        self._client: Any = None
 
     def __enter__(self) -> Sandbox:
         plan_fds = self._prepare()
-        self.pid = os.fork()
-        if self.pid == 0:  # pragma: no cover - runs in the child
-            os.close(self._info_fd)
-            os.close(self._status_fd)
-            jail.run_keeper(self._plan(*plan_fds))
-        for fd in plan_fds:
-            os.close(fd)
+        plan = self._plan(*plan_fds)
+        try:
+            self.pid = jail.start_init(plan, close_in_child=(self._info_fd, self._status_fd))
+        finally:
+            for fd in plan_fds:
+                os.close(fd)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -98,7 +119,7 @@ class Sandbox:
     def _plan(self, info_fd: int, status_fd: int) -> jail.Plan:
         """What the jail needs to know."""
         return jail.Plan(
-            ex=self.ex,
+            exercises=self.exercises,
             code=self.workdir / "submission",
             home=self.workdir / "home",
             socket_path=self.socket_path,
@@ -108,25 +129,40 @@ class Sandbox:
             cpu_seconds=self.limits.cpu_seconds,
             output=self.limits.output,
             isolate_network=self.limits.isolate_network,
+            foreign_modules=jail.foreign_modules(),
             info_fd=info_fd,
             status_fd=status_fd,
         )
 
-    def wait_ready(self) -> None:
-        """Wait until the server listens; raise SubmissionError if the module fails or hangs."""
+    def wait_ready(self) -> dict[str, SubmissionError]:
+        """Wait until the server listens; return why the modules it does not serve failed.
+
+        Each import has ``limits.timeout`` to finish. Raise ServerLost when the
+        server dies or hangs while importing a module.
+        """
         deadline = time.monotonic() + self.limits.timeout
-        self._read_keeper(deadline)
+        self._read_notes(deadline)
+        failures: dict[str, SubmissionError] = {}
+        importing = self.exercises[0]
         while True:
             message = self._next_status(deadline)
             if message is None:
-                raise SubmissionError(self._import_failure(deadline), self.log_tail())
-            if "error" in message:
-                raise SubmissionError(str(message["error"]), str(message.get("details", "")))
+                why = self._import_failure(importing, deadline)
+                raise ServerLost(importing, why, self.log_tail())
             if message.get("ready"):
-                return
+                return failures
+            if ex := self._planned(message.get("importing")):
+                importing, deadline = ex, time.monotonic() + self.limits.timeout
+            elif ex := self._planned(message.get("failed")):
+                error = str(message.get("error", "the module could not be served"))
+                failures[ex.id] = SubmissionError(error, str(message.get("details", "")))
 
-    def _read_keeper(self, deadline: float) -> None:
-        """Learn init's PID and the keeper's notes, from the one pipe no submitted code holds."""
+    def _planned(self, exercise_id: object) -> Exercise | None:
+        """The exercise with this id among this sandbox's, or None."""
+        return next((ex for ex in self.exercises if ex.id == exercise_id), None)
+
+    def _read_notes(self, deadline: float) -> None:
+        """Read init's notes on missing isolation, from the one pipe no submitted code holds."""
         data = bytearray()
         while time.monotonic() < deadline and select.select([self._info_fd], [], [], 0.5)[0]:
             chunk = os.read(self._info_fd, MAX_STATUS)
@@ -134,18 +170,14 @@ class Sandbox:
                 break
             data += chunk
         for line in data.splitlines():
-            message = json.loads(line)
-            if "init" in message and _parent_of(int(message["init"])) == self.pid:
-                self.init_pid = int(message["init"])
-            elif "note" in message:
-                self.notes.append(str(message["note"]))
+            self.notes.append(str(json.loads(line)["note"]))
 
     def server_pid(self) -> int | None:
         """The global PID of the server (init's child), or None when it cannot be found."""
-        if not self.init_pid:
+        if not self.pid:
             return None
         try:
-            children = Path(f"/proc/{self.init_pid}/task/{self.init_pid}/children").read_text()
+            children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text()
         except OSError:
             return None
         return int(children.split()[0]) if children.split() else None
@@ -168,9 +200,9 @@ class Sandbox:
             return None
         return message if isinstance(message, dict) else None
 
-    def _import_failure(self, deadline: float) -> str:
-        """Explain why the server never became ready."""
-        name = self.ex.filename
+    def _import_failure(self, ex: Exercise, deadline: float) -> str:
+        """Explain why the server never became ready while importing ``ex``'s module."""
+        name = ex.filename
         if time.monotonic() >= deadline:
             return (
                 f"{name} did not finish importing within {self.limits.timeout:g} s: something "
@@ -178,14 +210,40 @@ class Sandbox:
             )
         return f"{name}: {self.death(EXIT_GRACE) or 'the process ended'} while importing."
 
-    def client(self) -> Any:
-        """An httpx2 client talking to the jailed server over its Unix socket."""
-        import httpx2
+    def client(self, ex: Exercise) -> Any:
+        """The sandbox's httpx2 client (over its Unix socket), talking to ``ex``'s app from now on.
 
-        # verify=False: no TLS on a Unix socket, and loading CA certificates costs ~60 ms.
-        transport = httpx2.HTTPTransport(uds=str(self.socket_path), verify=False)
-        timeout = httpx2.Timeout(self.limits.timeout)
-        return httpx2.Client(transport=transport, base_url="http://submission", timeout=timeout)
+        Exercises are graded one at a time, so one client serves them all; it is
+        closed when the sandbox stops.
+        """
+        if self._client is None:
+            import httpx2
+
+            # verify=False: no TLS on a Unix socket, and loading CA certificates costs ~60 ms.
+            transport = httpx2.HTTPTransport(uds=str(self.socket_path), verify=False)
+            self._client = httpx2.Client(
+                transport=transport,
+                base_url="http://submission",
+                timeout=httpx2.Timeout(self.limits.timeout),
+            )
+        self._client.headers[EXERCISE_HEADER] = ex.id
+        return self._client
+
+    def usable(self, ex: Exercise, *, after_failure: bool) -> bool:
+        """True while the server lives and, after a failed exercise, its loop answers in time.
+
+        An exercise that passed left a server that answered it to the end; one that
+        failed may have killed it or left its event loop blocked.
+        """
+        if self.death() is not None:
+            return False
+        if not after_failure:
+            return True
+        try:
+            reply = self.client(ex).get(PING_PATH, timeout=PING_TIMEOUT)
+            return bool(reply.status_code == HTTP_OK)
+        except Exception:  # refused, reset, timed out: the server is no use to the next exercise
+            return False
 
     def death(self, grace: float = 0.0) -> str | None:
         """How the server process ended, if it has within ``grace`` seconds; None while it runs."""
@@ -215,10 +273,12 @@ class Sandbox:
         return data[-LOG_TAIL:].decode("utf-8", errors="replace")
 
     def stop(self) -> None:
-        """Kill the server and everything it started, and reap the child."""
-        for pid in (self.init_pid, self.pid):
-            if pid:
-                _kill(pid)
+        """Kill the server and everything it started, reap the child, close the client."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self.pid:
+            _kill(self.pid)
         if self.pid and self._exit_status is None:
             _, status = os.waitpid(self.pid, 0)
             self._exit_status = os.waitstatus_to_exitcode(status)
@@ -228,21 +288,37 @@ class Sandbox:
         self._info_fd = self._status_fd = -1
 
 
+@functools.cache
 def warm_up() -> None:
-    """Import what every server child needs once, before forking, so each child starts in ms."""
-    import anyio._backends._asyncio  # anyio would load it on each server's first request
-    import anyio.streams.buffered  # noqa: F401
-    import fastapi.responses
-    import fastapi.sse  # noqa: F401
+    """Import what every server child and the client need once, before forking many of them."""
     import httpx2
-    import uvicorn.lifespan.on
-    import uvicorn.loops.asyncio
-    import uvicorn.protocols.http.h11_impl  # noqa: F401
 
     httpx2.HTTPTransport(verify=False).close()  # the first transport of a process costs ~30 ms
+    jail.preload_server()
     # Keep the garbage collector off everything loaded so far: a forked child then shares
     # those pages instead of copying each one the collector would touch.
     gc.freeze()
+
+
+def scratch_folder() -> Path:
+    """Where sandbox folders go: $TMPDIR when set, else /dev/shm when roomy, else the temp dir.
+
+    /dev/shm keeps the many small short-lived files of a batch in memory; on disk,
+    creating and deleting them costs more than a sandbox's own start.
+    """
+    if "TMPDIR" not in os.environ and _roomy_shared_memory():
+        return SHARED_MEMORY
+    return Path(tempfile.gettempdir())
+
+
+def _roomy_shared_memory() -> bool:
+    """True when /dev/shm is a world-writable sticky folder with room for a batch's files."""
+    try:
+        mode = SHARED_MEMORY.stat().st_mode
+        room = os.statvfs(SHARED_MEMORY)
+    except OSError:
+        return False
+    return mode & 0o1777 == 0o1777 and room.f_bavail * room.f_frsize >= SHARED_MEMORY_NEEDED
 
 
 def check_reachable(folder: Path) -> None:
@@ -254,15 +330,6 @@ def check_reachable(folder: Path) -> None:
                 f"user: {parent} is not searchable by others. Set TMPDIR to a folder that is "
                 "(such as /tmp)."
             )
-
-
-def _parent_of(pid: int) -> int:
-    """The parent PID of a process, or 0 when it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0
-    return int(stat.rsplit(")", 1)[1].split()[1])
 
 
 def _kill(pid: int) -> None:

@@ -96,6 +96,7 @@ class StreamReader:
                     self._consume(response.iter_raw(), start, deadline)
                 finally:
                     timer.cancel()
+                    timer.join()  # no thread may outlive a check: sandboxes are forked later
         except Exception as exc:  # a broken stream is a finding, not a grader crash
             self.transcript.error = f"{type(exc).__name__}: {exc}".rstrip(": ")
         finally:

@@ -1,8 +1,9 @@
-"""The jail each exercise is served from: limits, lifecycle, import failures, isolation, cleanup.
+"""The jail a submission is served from: limits, lifecycle, import failures, isolation, cleanup.
 
-A sandbox is three processes: the keeper (the grader's child), init (PID 1 of a
-fresh PID namespace) and the server (PID 2, init's first child). The tests find
-the server through init, and judge the namespace by who is in it.
+A sandbox is two processes: init (the grader's child, PID 1 of a fresh PID
+namespace) and the server (PID 2, init's first child), which serves every
+exercise app of the submission. The tests find the server through init, and
+judge the namespace by who is in it.
 
 Also home of the helpers the hostile-corpus and batch tests share: a loopback
 listener that counts connections, and ways to find the processes a sandbox
@@ -30,7 +31,7 @@ import psutil
 import pytest
 
 from grader import fixtures
-from grader.contract import EX1, EXERCISES, Exercise
+from grader.contract import EX1, EX2, EXERCISES, Exercise
 from grader.loader import SubmissionError
 from grader.sandbox import Limits, MiB, Sandbox, warm_up
 
@@ -39,7 +40,7 @@ SOLUTIONS = ROOT / "solutions"
 FAST = Limits(timeout=5.0)
 SETTLE = 5.0  # seconds processes get to disappear after their sandbox is gone
 POLL = 0.05
-NO_NAMESPACES = "namespaces unavailable"
+NO_NAMESPACES = "namespace unavailable"
 JAIL_ENVIRONMENT = {"HOME", "TMPDIR", "PATH", "LANG", "PYTHONDONTWRITEBYTECODE"}
 SERVER_IN_NAMESPACE = 2  # init is PID 1 of the namespace, the server the first process it starts
 SPAWNED = 1 + 1 + 1 + 5 + 1  # SPAWNER's namespace: init, server, sleep, forks, daemon
@@ -188,23 +189,39 @@ def sandbox(
     folder.mkdir(parents=True)
     if source is not None:
         (folder / ex.filename).write_text(source, encoding="utf-8")
+    with serving(folder, (ex,), limits) as box:
+        yield box
+
+
+@contextmanager
+def serving(
+    folder: Path, exercises: tuple[Exercise, ...], limits: Limits = FAST
+) -> Iterator[Sandbox]:
+    """A started sandbox serving ``exercises`` of a submission folder."""
     # The jail's unprivileged user must reach its folder: pytest's tmp_path is private to root.
     with (
         tempfile.TemporaryDirectory(prefix="grader-test-") as workdir,
         real_std_streams(),
-        Sandbox(folder, ex, limits, Path(workdir), None) as box,
+        Sandbox(folder, exercises, limits, Path(workdir), None) as box,
     ):
         yield box
 
 
+def startup_error(box: Sandbox, ex: Exercise = EX1) -> SubmissionError | None:
+    """Why ``ex``'s module is not served: the import failure reported, or the server lost."""
+    try:
+        return box.wait_ready().get(ex.id)
+    except SubmissionError as exc:
+        return exc
+
+
 def import_error(tmp: Path, source: str | None, limits: Limits = FAST) -> SubmissionError:
-    """The SubmissionError ``wait_ready`` raises for a module that cannot be served."""
+    """Why a module that cannot be served is not."""
     with sandbox(tmp, source, limits) as box:
-        try:
-            box.wait_ready()
-        except SubmissionError as exc:
-            return exc
-    pytest.fail("the server became ready, though the module should not have imported")
+        error = startup_error(box)
+    if error is None:
+        pytest.fail("the server became ready, though the module should not have imported")
+    return error
 
 
 def namespace_of(pid: int) -> str:
@@ -273,19 +290,40 @@ def describe_pids(pids: list[int]) -> list[str]:
 def test_a_sandbox_serves_the_module_until_it_is_left(tmp_path: Path) -> None:
     with sandbox(tmp_path, reference(EX1)) as box:
         assert box.pid > 0
-        box.wait_ready()
-        assert box.init_pid > 0
-        assert psutil.Process(box.init_pid).ppid() == box.pid
-        server = server_of(box.init_pid)
-        assert children(box.init_pid) == [server]
+        assert box.wait_ready() == {}
+        assert psutil.Process(box.pid).ppid() == os.getpid()
+        server = server_of(box.pid)
+        assert children(box.pid) == [server]
         assert box.socket_path.exists()
-        with box.client() as client:
-            response = client.get(EX1.path)
+        response = box.client(EX1).get(EX1.path)
         assert response.status_code == 200
         assert response.text == "".join(f"{line}\n" for line in fixtures.LINES)
         assert box.death() is None
-        started = [box.pid, box.init_pid, server]
+        started = [box.pid, server]
     assert wait_until(lambda: not any(alive(pid) for pid in started)), started
+
+
+def test_one_server_serves_several_exercise_apps_of_the_submission(tmp_path: Path) -> None:
+    folder = make_submission(tmp_path / "submission")
+    with serving(folder, (EX1, EX2)) as box:
+        assert box.wait_ready() == {}
+        assert children(box.pid) == [server_of(box.pid)]
+        lines = box.client(EX1).get(EX1.path)
+        messages = box.client(EX2).get(EX2.path)
+        assert box.client(EX1).get(EX2.path).status_code == 404  # ex1's app has no /messages
+    assert lines.text == "".join(f"{line}\n" for line in fixtures.LINES)
+    assert messages.text == "".join(f"data: {m}\n\n" for m in fixtures.MESSAGES)
+
+
+def test_a_module_that_fails_to_import_is_reported_and_the_others_served(tmp_path: Path) -> None:
+    broken = reference(EX2) + "\nraise RuntimeError('half done')\n"
+    folder = make_submission(tmp_path / "submission", {EX2: broken})
+    with serving(folder, (EX1, EX2)) as box:
+        failures = box.wait_ready()
+        served = box.client(EX1).get(EX1.path).status_code
+    assert list(failures) == [EX2.id]
+    assert "raised RuntimeError: half done" in failures[EX2.id].message
+    assert served == 200
 
 
 def test_the_server_death_is_explained_to_feedback(tmp_path: Path) -> None:
@@ -301,8 +339,8 @@ def test_the_server_death_is_explained_to_feedback(tmp_path: Path) -> None:
     )
     with sandbox(tmp_path, source) as box:
         box.wait_ready()
-        with box.client() as client, pytest.raises(httpx2.TransportError):
-            client.get("/exit")
+        with pytest.raises(httpx2.TransportError):
+            box.client(EX1).get("/exit")
         assert "exited with status 7" in (box.explain() or "")
 
 
@@ -361,7 +399,7 @@ def test_memory_beyond_the_limit_fails_and_within_it_is_served(tmp_path: Path) -
     error = import_error(tmp_path / "tight", hoard, Limits(timeout=5, memory=64 * MiB))
     assert "ran out of memory" in error.message
     with sandbox(tmp_path / "roomy", hoard, Limits(timeout=5, memory=512 * MiB)) as box:
-        box.wait_ready()
+        assert box.wait_ready() == {}
 
 
 @pytest.mark.timeout(30)
@@ -370,12 +408,12 @@ def test_output_beyond_the_limit_is_cut_and_within_it_is_served(tmp_path: Path) 
         "import sys\nfor _ in range(2048):\n    print('x' * 1023)\nsys.stdout.flush()\n"
     )
     with sandbox(tmp_path / "tight", chatter, Limits(timeout=5, output=1 * MiB)) as box:
-        with pytest.raises(SubmissionError) as caught:
-            box.wait_ready()
+        error = startup_error(box)
         assert box.log_path.stat().st_size <= 1 * MiB
-    assert "printed more than the output limit allows" in caught.value.message
+    assert error is not None
+    assert "printed more than the output limit allows" in error.message
     with sandbox(tmp_path / "roomy", chatter, Limits(timeout=5, output=8 * MiB)) as box:
-        box.wait_ready()
+        assert box.wait_ready() == {}
         assert box.log_path.stat().st_size == 2 * MiB
 
 
@@ -444,7 +482,7 @@ def gather_facts(tmp: Path, limits: Limits) -> tuple[dict, list[str], int, Path]
     with Listener() as listener:
         source = with_code(FACTS.format(port=listener.port, grader_pid=os.getpid()))
         with sandbox(tmp, source, limits) as box:
-            box.wait_ready()
+            assert box.wait_ready() == {}
             facts = json.loads((box.workdir / "home" / "facts.json").read_text())
             notes = list(box.notes)
     return facts, notes, listener.connections, box.workdir
@@ -528,8 +566,8 @@ if os.fork() == 0:
 """
 
 
-def spawned_namespace(keeper: int, init: int) -> list[int]:
-    """The keeper and every process in the namespace, once SPAWNER's processes are all there."""
+def spawned_namespace(init: int) -> list[int]:
+    """Every process in init's namespace, once SPAWNER's processes are all there."""
     server = server_of(init)
     assert namespace_of(server) != namespace_of(os.getpid()), "the server shares our namespace"
     assert namespace_of(init) == namespace_of(server)
@@ -538,7 +576,7 @@ def spawned_namespace(keeper: int, init: int) -> list[int]:
     enough = wait_until(lambda: len(namespace_members(server)) >= SPAWNED)
     members = namespace_members(server)
     assert enough, f"expected {SPAWNED} processes in the namespace: {describe_pids(members)}"
-    return [keeper, *members]
+    return members
 
 
 def leftovers(pids: list[int]) -> list[str]:
@@ -556,7 +594,7 @@ def test_leaving_a_sandbox_ends_every_process_the_module_started(tmp_path: Path)
     with sandbox(tmp_path, with_code(SPAWNER)) as box:
         box.wait_ready()
         require_namespaces(box.notes)
-        started = spawned_namespace(box.pid, box.init_pid)
+        started = spawned_namespace(box.pid)
     assert leftovers(started) == []
 
 
@@ -567,9 +605,9 @@ from grader.contract import EX1
 from grader.sandbox import Limits, Sandbox
 
 folder, workdir = Path(sys.argv[1]), Path(sys.argv[2])
-with Sandbox(folder, EX1, Limits(timeout=5), workdir, None) as box:
+with Sandbox(folder, (EX1,), Limits(timeout=5), workdir, None) as box:
     box.wait_ready()
-    print(json.dumps({"keeper": box.pid, "init": box.init_pid, "notes": box.notes}), flush=True)
+    print(json.dumps({"init": box.pid, "notes": box.notes}), flush=True)
     time.sleep(3600)
 """
 
@@ -592,7 +630,7 @@ def test_a_sandbox_dies_with_the_grader_that_started_it(tmp_path: Path) -> None:
                 pytest.fail(f"the grader never served the module:\n{errors}")
             sandbox_of = json.loads(line)
             require_namespaces(sandbox_of["notes"])
-            started = spawned_namespace(sandbox_of["keeper"], sandbox_of["init"])
+            started = spawned_namespace(sandbox_of["init"])
             grader.send_signal(signal.SIGKILL)
         finally:
             grader.kill()
