@@ -48,7 +48,7 @@ def grade_in_process(
         module = load_exercise(folder, ex)
     except SubmissionError as exc:
         return failed_exercise(ex, "imports", exc.message, exc.details)
-    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="grader-", dir=scratch_folder()) as tmp:
         feed = feed_for((ex,), Path(tmp))
         with feed or contextlib.nullcontext():
             fixtures.install(module, ex, str(feed.address) if feed else None)
