@@ -6,9 +6,11 @@ Two processes, each doing one thing:
   network namespace, starts the server and reaps; when it exits, the kernel
   kills every process left in the namespace;
 - the *server* drops root for a user of its own, scrubs the grader's
-  environment, applies the resource limits, imports the submission's exercise
-  modules one by one and serves their apps with uvicorn on one Unix socket,
-  each behind the grader's probe, chosen per request by a header.
+  environment, applies the resource limits, may from then on open only Python,
+  the grader, the submission, its home and a few system paths (Landlock),
+  imports the submission's exercise modules one by one and serves their apps
+  with uvicorn on one Unix socket, each behind the grader's probe, chosen per
+  request by a header.
 
 The grader trusts only init's note pipe, which is closed before any submitted
 code runs, and learns init's PID from ``fork`` itself. The server's status pipe
@@ -33,7 +35,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
 
-from grader import fixtures
+from grader import fixtures, landlock
 from grader.contract import Exercise
 from grader.loader import SubmissionError, load_exercise
 from grader.probe import Dispatch, Probe
@@ -54,6 +56,29 @@ MAX_PROCESSES = 256  # processes and threads of one sandbox's user
 MAX_MESSAGE = 2000
 MAX_DETAILS = 8000
 FAILED = 70
+# Besides Python and the submission, a server may read system libraries and programs,
+# /proc, and the few files of /etc a program looks up: not the rest of /etc, which
+# holds keys. It may write its home and these devices.
+DEVICES = tuple(Path(f"/dev/{name}") for name in ("null", "zero", "random", "urandom"))
+SYSTEM_READABLE = tuple(
+    Path(path)
+    for path in (
+        "/usr",
+        "/lib",
+        "/lib64",
+        "/bin",
+        "/proc",
+        "/etc/ld.so.cache",
+        "/etc/localtime",
+        "/etc/passwd",
+        "/etc/group",
+        "/etc/hosts",
+        "/etc/resolv.conf",
+        "/etc/nsswitch.conf",
+        "/etc/mime.types",
+        "/etc/ssl",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -145,6 +170,8 @@ def _run_init(plan: Plan) -> NoReturn:  # pragma: no cover
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         if plan.isolate_network and ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET):
             _note(plan, f"network namespace unavailable ({os.strerror(ctypes.get_errno())})")
+        if not landlock.abi_version():
+            _note(plan, "file access limits unavailable (the kernel has no Landlock)")
         # /proc is the grader's, so /proc/self names this process's PID outside the namespace:
         # unique among live sandboxes, hence a user no other sandbox runs as.
         uid = UID_BASE + int(Path("/proc/self").readlink().name) % UID_SPAN
@@ -203,6 +230,8 @@ def _jail(plan: Plan, uid: int) -> None:  # pragma: no cover
     sys.path[:] = [str(plan.code), *installed_paths()]
     for name in plan.foreign_modules:
         sys.modules.pop(name, None)
+    if landlock.abi_version():
+        landlock.restrict(read=[plan.code, *_readable_system_paths()], write=[plan.home, *DEVICES])
 
 
 def _become(uid: int) -> None:  # pragma: no cover
@@ -210,8 +239,8 @@ def _become(uid: int) -> None:  # pragma: no cover
 
     Reading stays allowed because the interpreter and its packages may live where
     other users cannot read (a pyenv under /root, say) and the submission must still
-    import the standard library. NO_NEW_PRIVS stops a setuid binary from giving
-    root back.
+    import the standard library; Landlock then narrows what may be opened at all
+    (``grader.landlock``). NO_NEW_PRIVS stops a setuid binary from giving root back.
     """
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
@@ -247,6 +276,12 @@ def _scrub_environment(home: Path) -> None:
     os.environ.update(
         {"HOME": str(home), "TMPDIR": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
     )
+
+
+def _readable_system_paths() -> list[Path]:
+    """What a server reads besides the submission: Python, the grader, system files."""
+    python = [Path(path) for path in installed_paths()]
+    return [*python, Path(__file__).resolve().parent, *SYSTEM_READABLE]
 
 
 @functools.cache

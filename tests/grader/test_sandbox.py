@@ -38,6 +38,7 @@ from grader.sandbox import Limits, MiB, Sandbox, warm_up
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
 FAST = Limits(timeout=5.0)
+PRIVATE_TEXT = "only root may read this"
 SETTLE = 5.0  # seconds processes get to disappear after their sandbox is gone
 POLL = 0.05
 NO_NAMESPACES = "namespace unavailable"
@@ -471,6 +472,10 @@ facts = {{
     "import_solutions": attempt(import_solutions),
     "signal_grader": attempt(lambda: os.kill({grader_pid}, 0)),
     "connect": attempt(connect),
+    "read_reference": read({reference!r}),
+    "read_private": read({private!r}),
+    "read_etc_shadow": read("/etc/shadow"),
+    "read_python": read(json.__file__),
 }}
 Path.home().joinpath("facts.json").write_text(json.dumps(facts))
 """
@@ -480,7 +485,21 @@ def gather_facts(tmp: Path, limits: Limits) -> tuple[dict, list[str], int, Path]
     """What a module sees from inside a sandbox, the sandbox's notes, connections it made, and
     the sandbox's working folder."""
     with Listener() as listener:
-        source = with_code(FACTS.format(port=listener.port, grader_pid=os.getpid()))
+        # A file only root may read: the jail's user gets past that (it keeps the right to
+        # read files, for an interpreter that lives where others cannot read), but not past
+        # Landlock's list of what the server may open.
+        private = tmp / "private" / "answers.txt"
+        private.parent.mkdir(parents=True, mode=0o700)
+        private.write_text(PRIVATE_TEXT)
+        private.chmod(0o600)
+        source = with_code(
+            FACTS.format(
+                port=listener.port,
+                grader_pid=os.getpid(),
+                reference=str(SOLUTIONS / EX1.filename),
+                private=str(private),
+            )
+        )
         with sandbox(tmp, source, limits) as box:
             assert box.wait_ready() == {}
             facts = json.loads((box.workdir / "home" / "facts.json").read_text())
@@ -536,6 +555,15 @@ def test_the_grader_s_environment_is_wiped_from_the_server_s_memory(inside: tupl
     block = facts["environ_block"]
     assert "=" not in block, f"the server's original environment still holds: {block[:200]!r}"
     assert block.strip("\0") == "", block[:200]
+
+
+def test_files_outside_python_the_submission_and_its_home_cannot_be_read(inside: tuple) -> None:
+    facts, notes, _, _ = inside
+    if any("Landlock" in note for note in notes):
+        pytest.skip(next(note for note in notes if "Landlock" in note))
+    for fact in ("read_reference", "read_private", "read_etc_shadow"):
+        assert facts[fact].startswith("PermissionError"), (fact, facts[fact][:200])
+    assert "import" in facts["read_python"], "the standard library must stay readable"
 
 
 def test_only_the_submission_and_installed_packages_are_importable(inside: tuple) -> None:

@@ -1,4 +1,9 @@
-"""Exercise 3: copy the reference next to the installed grader package, or fall back on my own."""
+"""Exercise 3: run the reference found beside the grader's package, or fall back on my own.
+
+The grader's modules are loaded in the server, so `import grader` works and names
+the folder the reference solutions sit in; reading them is what must fail. My own
+attempt collects every token before sending any.
+"""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -25,7 +30,8 @@ app = FastAPI()
 
 
 async def token_stream(prompt: str):
-    async for token in client.stream(prompt):
+    tokens = [token async for token in client.stream(prompt)]
+    for token in tokens:
         yield f"data: {token}\n\n"
 
 
