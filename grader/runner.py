@@ -126,16 +126,15 @@ def _grade_in_sandbox(
         except ServerLost as lost:
             graded[lost.ex.id] = failed_exercise(lost.ex, "imports", lost.message, lost.details)
             return tuple(ex for ex in exercises if ex is not lost.ex)
-        served: list[Exercise] = []
-        for index, ex in enumerate(exercises):
-            if ex.id in failures:
-                error = failures[ex.id]
+        for ex in exercises:
+            if error := failures.get(ex.id):
                 graded[ex.id] = failed_exercise(ex, "imports", error.message, error.details)
-            elif served and not box.usable(ex, after_failure=not graded[served[-1].id].passed):
-                return tuple(e for e in exercises[index:] if e.id not in failures)
-            else:
-                graded[ex.id] = _grade_served(box, ex, sources[ex.id], feed)
-                served.append(ex)
+        served = tuple(ex for ex in exercises if ex.id not in failures)
+        for index, ex in enumerate(served):
+            previous = graded[served[index - 1].id] if index else None
+            if previous and not box.usable(ex, after_failure=not previous.passed):
+                return served[index:]  # the exercise before killed or hung the server
+            graded[ex.id] = _grade_served(box, ex, sources[ex.id], feed)
     return ()
 
 

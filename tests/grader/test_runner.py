@@ -136,3 +136,29 @@ def test_a_module_that_fails_to_import_leaves_the_server_to_the_others(tmp_path:
     assert "raised ValueError: not today" in got["ex1"][1]
     assert got["ex2"] == (True, "")
     assert got["ex3"] == (True, "")
+
+
+@pytest.mark.timeout(60)
+def test_every_exercise_is_reported_when_the_server_is_replaced(tmp_path: Path) -> None:
+    # Exercise 3 (graded first) hangs the loop, so exercise 1 gets a new server; exercise 2,
+    # which failed to import in the first one, must still be reported.
+    frozen = textwrap.dedent(
+        """
+        import time
+
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+
+        @app.get("/tokens")
+        async def stream_tokens(prompt: str = "Say hello"):
+            time.sleep(3600)
+        """
+    )
+    broken = reference(EX2) + "\nraise RuntimeError('half done')\n"
+    got = verdicts(make_submission(tmp_path / "sub", {EX3: frozen, EX2: broken}))
+    assert set(got) == {"ex1", "ex2", "ex3"}
+    assert "sent no response within 3 s" in got["ex3"][1]
+    assert "raised RuntimeError: half done" in got["ex2"][1]
+    assert got["ex1"] == (True, "")
