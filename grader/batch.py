@@ -175,11 +175,16 @@ def _grade_in_workers(
 
 
 def _assign(worker: Worker, pending: list[int]) -> bool:
-    """Send the worker its next job; False when there is none left."""
+    """Send the worker its next job; False when there is none left or the worker is gone."""
     worker.current = pending.pop() if pending else None
     if worker.current is None:
         return False
-    os.write(worker.jobs, worker.current.to_bytes(INDEX_BYTES, "big"))
+    try:
+        os.write(worker.jobs, worker.current.to_bytes(INDEX_BYTES, "big"))
+    except BrokenPipeError:  # it died between jobs: the job goes to the next worker
+        pending.append(worker.current)
+        worker.current = None
+        return False
     return True
 
 

@@ -6,12 +6,14 @@ over small classes of reference solutions written to tmp_path.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from grader.contract import EX1, EXERCISES
@@ -132,6 +134,42 @@ def test_an_interrupted_batch_keeps_what_it_saved_and_finishes_on_a_rerun(tmp_pa
     now = saved(results)
     assert len(now) == len(names)
     assert {name: now[name] for name in kept} == kept
+
+
+# --- workers ------------------------------------------------------------------------------
+
+
+def workers_of(batch: subprocess.Popen) -> list[psutil.Process]:
+    """The batch's worker processes."""
+    try:
+        children = psutil.Process(batch.pid).children()
+    except psutil.NoSuchProcess:
+        return []
+    return [child for child in children if child.name() == "grader-worker"]
+
+
+@pytest.mark.timeout(120)
+def test_a_worker_that_dies_costs_only_the_submission_it_was_grading(tmp_path: Path) -> None:
+    names = ["ada", "ben", "cy"]
+    klass = make_class(tmp_path / "class", names, slow=3 * SLOW_IMPORT)
+    args = ["--format", "json", "--jobs", str(len(names)), "--submissions", str(klass)]
+    batch = subprocess.Popen(
+        [*GRADER, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert wait_until(lambda: len(workers_of(batch)) == len(names), FIRST_RESULT_WAIT)
+        workers_of(batch)[0].kill()
+        stdout, stderr = batch.communicate(timeout=RUN_LIMIT)
+    finally:
+        batch.kill()
+        batch.wait()
+    assert batch.returncode == 1, stderr
+    submissions = json.loads(stdout)["submissions"]
+    assert [s["submission"] for s in submissions] == [str(klass / name) for name in names]
+    lost = [s for s in submissions if s["score"] != s["max_score"]]
+    assert len(lost) == 1, submissions
+    messages = [c["message"] for e in lost[0]["exercises"] for c in e["checks"]]
+    assert all("could not grade this submission (the worker died)" in m for m in messages)
 
 
 # --- parallel grading -------------------------------------------------------------------
