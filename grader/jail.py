@@ -41,6 +41,7 @@ from grader.loader import SubmissionError, load_exercise
 from grader.probe import Dispatch, Probe
 
 CLONE_NEWNET = 0x40000000
+CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 PR_SET_PDEATHSIG = 1
 PR_SET_NAME = 15
@@ -56,6 +57,7 @@ MAX_PROCESSES = 256  # processes and threads of one sandbox's user
 MAX_MESSAGE = 2000
 MAX_DETAILS = 8000
 FAILED = 70
+SERVER_NAME = "grader-server"
 # Besides Python and the submission, a server may read system libraries and programs,
 # /proc, and the few files of /etc a program looks up: not the rest of /etc, which
 # holds keys. It may write its home and these devices.
@@ -118,19 +120,45 @@ def start_init(plan: Plan, close_in_child: tuple[int, ...] = ()) -> int:
     libc = ctypes.CDLL(None, use_errno=True)
     own = os.open("/proc/self/ns/pid", os.O_RDONLY)
     try:
-        entered = libc.unshare(CLONE_NEWPID) == 0
-        if not entered:
-            _note(plan, f"PID namespace unavailable ({os.strerror(ctypes.get_errno())})")
+        entered = libc.unshare(CLONE_NEWPID) == 0  # root may; others get one in init
         init = os.fork()
         if init == 0:
             for fd in (own, *close_in_child):
                 os.close(fd)
-            _run_init(plan)
+            _run_init(plan, in_pid_namespace=entered)
         if entered and libc.setns(own, CLONE_NEWPID) != 0:
             raise OSError(ctypes.get_errno(), "could not leave the sandbox's PID namespace")
     finally:
         os.close(own)
     return init
+
+
+def _enter_network_namespace(plan: Plan) -> None:  # pragma: no cover
+    """Leave the machine's network for an empty one of our own (unless the plan allows it)."""
+    if plan.isolate_network and ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET):
+        _note(plan, f"network namespace unavailable ({os.strerror(ctypes.get_errno())})")
+
+
+def _enter_namespaces_without_root(plan: Plan) -> None:  # pragma: no cover
+    """Without root: fresh PID and network namespaces inside a user namespace of our own.
+
+    The first process forked afterwards is PID 1 there and goes on as init; this
+    one stays outside, passing init's exit status on to the grader.
+    """
+    flags = CLONE_NEWUSER | CLONE_NEWPID | (CLONE_NEWNET if plan.isolate_network else 0)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(flags) != 0:
+        error = os.strerror(ctypes.get_errno())
+        _note(plan, f"PID and network namespaces unavailable ({error})")
+        return
+    init = os.fork()
+    if init == 0:
+        _die_with_parent()
+        return
+    name_process("grader-relay")
+    os.close(plan.info_fd)
+    os.close(plan.status_fd)
+    os._exit(_exit_code(os.waitpid(init, 0)[1]))
 
 
 def _note(plan: Plan, note: str) -> None:
@@ -157,7 +185,7 @@ def _die_with_parent() -> None:  # pragma: no cover
         os._exit(FAILED)
 
 
-def _run_init(plan: Plan) -> NoReturn:  # pragma: no cover
+def _run_init(plan: Plan, *, in_pid_namespace: bool) -> NoReturn:  # pragma: no cover
     """PID 1: a session and network of its own, then start the server, reap, pass on its status.
 
     When init exits, the kernel kills every process left in its PID namespace.
@@ -168,8 +196,10 @@ def _run_init(plan: Plan) -> NoReturn:  # pragma: no cover
         name_process("grader-init")
         os.setsid()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if plan.isolate_network and ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET):
-            _note(plan, f"network namespace unavailable ({os.strerror(ctypes.get_errno())})")
+        if in_pid_namespace:
+            _enter_network_namespace(plan)
+        else:
+            _enter_namespaces_without_root(plan)
         if not landlock.abi_version():
             _note(plan, "file access limits unavailable (the kernel has no Landlock)")
         # /proc is the grader's, so /proc/self names this process's PID outside the namespace:
@@ -217,7 +247,7 @@ def _load(plan: Plan, ex: Exercise) -> Probe | None:  # pragma: no cover
 def _jail(plan: Plan, uid: int) -> None:  # pragma: no cover
     """Standard streams, a private home, no inherited secrets, limits, and a user of its own."""
     _die_with_parent()
-    name_process("grader-server")
+    name_process(SERVER_NAME)
     os.closerange(3, plan.status_fd)
     os.closerange(plan.status_fd + 1, 1 << 16)
     _redirect_output(plan.log_path)

@@ -38,10 +38,19 @@ READ = EXECUTE | READ_FILE | READ_DIR
 FILE_RIGHTS = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV  # all a file rule may hold
 ABI_1_RIGHTS = (1 << 13) - 1
 RIGHTS_ADDED = {2: REFER, 3: TRUNCATE, 5: IOCTL_DEV}
+# ABI 6: no signals to, and no abstract Unix sockets of, processes outside the sandbox.
+SCOPE_ABSTRACT_UNIX_SOCKET = 1 << 0
+SCOPE_SIGNAL = 1 << 1
+SCOPES_FROM_ABI = 6
 
 
 class _RulesetAttr(ctypes.Structure):
-    _fields_ = (("handled_access_fs", ctypes.c_uint64),)
+    # A kernel that knows fewer fields accepts the longer struct while the extra ones are 0.
+    _fields_ = (
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    )
 
 
 class _PathBeneathAttr(ctypes.Structure):
@@ -72,12 +81,15 @@ def restrict(read: Iterable[Path], write: Iterable[Path]) -> None:
     """From now on, let this process (and all it starts) open only ``read`` and ``write`` paths.
 
     ``read`` paths may be read and executed, ``write`` paths also changed; both
-    cover everything beneath a folder. Paths that do not exist are skipped.
+    cover everything beneath a folder. Paths that do not exist are skipped. Where
+    the kernel can, signals and abstract Unix sockets are kept inside too.
     Call it before starting threads: Landlock restricts the calling thread.
     """
     libc = _libc()
-    handled = handled_rights(abi_version())
-    attr = _RulesetAttr(handled)
+    abi = abi_version()
+    handled = handled_rights(abi)
+    scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= SCOPES_FROM_ABI else 0
+    attr = _RulesetAttr(handled, 0, scoped)
     ruleset = libc.syscall(SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.sizeof(attr), 0)
     if ruleset < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")

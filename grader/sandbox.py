@@ -35,6 +35,7 @@ MAX_STATUS = 64 * 1024  # a longer status line is not the jail's: it was forged,
 MiB = 1 << 20
 EXIT_GRACE = 0.2  # how long feedback waits to learn how a dying server ended
 EXIT_POLL = 0.01
+SERVER_DEPTH = 2  # the server is init's child; without root, init is a relay's child
 PING_TIMEOUT = 2.0  # a free event loop answers in a millisecond; a hung one never does
 HTTP_OK = 200
 SHARED_MEMORY = Path("/dev/shm")
@@ -173,14 +174,16 @@ class Sandbox:
             self.notes.append(str(json.loads(line)["note"]))
 
     def server_pid(self) -> int | None:
-        """The global PID of the server (init's child), or None when it cannot be found."""
-        if not self.pid:
-            return None
-        try:
-            children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text()
-        except OSError:
-            return None
-        return int(children.split()[0]) if children.split() else None
+        """The global PID of the server (init's first child), or None when it cannot be found.
+
+        Without root, init is itself the child of a process that relays its status.
+        """
+        pid = self.pid
+        for _ in range(SERVER_DEPTH):
+            pid = _first_child(pid)
+            if not pid or _process_name(pid) == jail.SERVER_NAME:
+                return pid or None
+        return None
 
     def _next_status(self, deadline: float) -> dict[str, Any] | None:
         """The next status message from the server, or None at end of pipe, garbage or deadline."""
@@ -330,6 +333,23 @@ def check_reachable(folder: Path) -> None:
                 f"user: {parent} is not searchable by others. Set TMPDIR to a folder that is "
                 "(such as /tmp)."
             )
+
+
+def _first_child(pid: int) -> int:
+    """The PID of a process's oldest child; 0 when it has none or is gone."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0
+    return int(children[0]) if children else 0
+
+
+def _process_name(pid: int) -> str:
+    """A process's name as ps shows it; '' when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def _kill(pid: int) -> None:

@@ -28,7 +28,7 @@ import psutil
 import pytest
 
 from grader.contract import EXERCISE_IDS
-from tests.grader.test_cli import grader
+from tests.grader.test_cli import GRADER, grader
 from tests.grader.test_sandbox import (
     Listener,
     describe,
@@ -62,6 +62,7 @@ class Batch:
     done: subprocess.CompletedProcess[str] = field(repr=False)
     document: dict[str, Any] = field(repr=False)
     copy: Path
+    results: Path
     leftovers: list[str]
     orphans: list[str]
     new_sleepers: list[str]
@@ -164,9 +165,28 @@ def remove_stray_results() -> None:
             STRAY_RESULTS.unlink()
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
+def without_root() -> tuple[str, ...]:
+    """A command prefix that runs the grader as an ordinary user (1000), or skips saying why.
+
+    In a user namespace of its own, mapped onto ours: the files it reads are still ours, so
+    the interpreter is found wherever it lives, but the grader has no root powers and takes
+    the way it takes on an instructor's laptop.
+    """
+    command = ("unshare", "--user", "--map-user=1000", "--map-group=1000")
+    if shutil.which(command[0]) is None:
+        pytest.skip("util-linux's unshare is not installed: no ordinary user to grade as")
+    probe = subprocess.run([*command, "id", "-u"], capture_output=True, text=True, check=False)
+    if probe.stdout.strip() != "1000":
+        pytest.skip(f"user namespaces are unavailable here: {probe.stderr.strip()}")
+    return command
+
+
+@pytest.fixture(scope="module", params=["as root", "without root"])
+def batch(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Batch:
     """Grade the whole hostile corpus once, watching the network, processes and the decoy."""
+    prefix = without_root() if request.param == "without root" else ()
+    if not prefix and os.getuid() != 0:
+        pytest.skip("the grader runs as root only when the tests do")
     tmp = tmp_path_factory.mktemp("hostile")
     # The sandboxes' unprivileged users must reach their folders, which pytest's tmp_path
     # (private to its owner) does not allow: give the batch a temp folder of its own.
@@ -180,7 +200,8 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
             copy = prepare(tmp, listener.port, decoy.pid)
             before = {child.pid for child in living_children(set())}
             sleeping = {proc.pid for proc in sleepers()}
-            done = grader(*batch_options(copy, tmp / "results"), env=env)
+            options = batch_options(copy, tmp / "results")
+            done = grader(*options, env=env, command=(*prefix, *GRADER))
             leftovers = settle(str(tmp)) + settle(str(batch_tmp))
             orphans = living_children(before | {decoy.pid})
             new_sleepers = [proc for proc in sleepers() if proc.pid not in sleeping]
@@ -196,6 +217,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
         done=done,
         document=last_document(done.stdout),
         copy=copy,
+        results=tmp / "results",
         leftovers=describe(leftovers),
         orphans=describe(orphans),
         new_sleepers=describe(new_sleepers),
@@ -230,6 +252,19 @@ def test_stdout_is_the_json_report_and_nothing_else(batch: Batch) -> None:
         head = batch.done.stdout[:300]
         pytest.fail(f"something besides the report reached stdout ({exc}): {head!r}")
     assert document == batch.document
+
+
+def test_every_sandbox_had_its_own_namespaces(batch: Batch) -> None:
+    records = [json.loads(path.read_text()) for path in batch.results.glob("*.json")]
+    assert len(records) == len(CASES)
+    notes = {
+        advice
+        for record in records
+        for exercise in record["exercises"]
+        for advice in exercise["advice"]
+        if "namespace" in advice
+    }
+    assert notes == set()
 
 
 def test_every_case_is_reported_once_in_order(batch: Batch) -> None:

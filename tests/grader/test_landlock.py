@@ -1,0 +1,121 @@
+"""grader.landlock on the real kernel: a restricted child may open only what it was given.
+
+Each test forks a child that restricts itself and reports what it could still do,
+so the test process itself stays unrestricted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from grader import landlock
+
+pytestmark = pytest.mark.skipif(
+    landlock.abi_version() == 0, reason="this kernel has no Landlock (Linux 5.13 or later)"
+)
+
+
+def attempt(action: Callable[[], object]) -> str:
+    """'ok', or the name of the exception ``action`` raised."""
+    try:
+        action()
+    except OSError as exc:
+        return type(exc).__name__
+    return "ok"
+
+
+def restricted(read: list[Path], write: list[Path], probes: dict[str, Callable[[], object]]):
+    """Fork, restrict the child to ``read`` and ``write``, run each probe there; their results."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 1
+        try:
+            os.close(reader)
+            landlock.restrict(read=read, write=write)
+            results = {name: attempt(probe) for name, probe in probes.items()}
+            os.write(writer, json.dumps(results).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(writer)
+    with os.fdopen(reader) as pipe:
+        output = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, output
+    return json.loads(output)
+
+
+def test_only_the_given_paths_can_be_opened(tmp_path: Path) -> None:
+    readable, writable, elsewhere = (tmp_path / name for name in ("readable", "writable", "other"))
+    for folder in (readable, writable, elsewhere):
+        folder.mkdir()
+        (folder / "file.txt").write_text("text")
+    got = restricted(
+        [readable],
+        [writable],
+        {
+            "read allowed": lambda: (readable / "file.txt").read_text(),
+            "write where read-only": lambda: (readable / "file.txt").write_text("changed"),
+            "read writable": lambda: (writable / "file.txt").read_text(),
+            "create in writable": lambda: (writable / "new.txt").write_text("new"),
+            "read elsewhere": lambda: (elsewhere / "file.txt").read_text(),
+            "list elsewhere": lambda: list(elsewhere.iterdir()),
+        },
+    )
+    assert got == {
+        "read allowed": "ok",
+        "write where read-only": "PermissionError",
+        "read writable": "ok",
+        "create in writable": "ok",
+        "read elsewhere": "PermissionError",
+        "list elsewhere": "PermissionError",
+    }
+    assert (writable / "new.txt").read_text() == "new"
+    assert (readable / "file.txt").read_text() == "text"
+
+
+def test_a_single_file_can_be_allowed(tmp_path: Path) -> None:
+    (tmp_path / "allowed.txt").write_text("yes")
+    (tmp_path / "denied.txt").write_text("no")
+    got = restricted(
+        [tmp_path / "allowed.txt"],
+        [],
+        {
+            "allowed": lambda: (tmp_path / "allowed.txt").read_text(),
+            "its neighbour": lambda: (tmp_path / "denied.txt").read_text(),
+        },
+    )
+    assert got == {"allowed": "ok", "its neighbour": "PermissionError"}
+
+
+@pytest.mark.skipif(
+    landlock.abi_version() < landlock.SCOPES_FROM_ABI,
+    reason="this kernel's Landlock cannot keep signals inside (ABI 6, Linux 6.12)",
+)
+def test_processes_outside_cannot_be_signalled() -> None:
+    parent = os.getpid()
+    got = restricted(
+        [Path(sys.prefix)],
+        [],
+        {
+            "signal the parent": lambda: os.kill(parent, 0),
+            "signal itself": lambda: os.kill(os.getpid(), 0),
+        },
+    )
+    assert got == {"signal the parent": "PermissionError", "signal itself": "ok"}
+
+
+def test_every_right_the_kernel_knows_is_handled() -> None:
+    abi = landlock.abi_version()
+    handled = landlock.handled_rights(abi)
+    assert handled & landlock.READ == landlock.READ
+    assert bool(handled & landlock.REFER) == (abi >= 2)
+    assert bool(handled & landlock.TRUNCATE) == (abi >= 3)
+    assert bool(handled & landlock.IOCTL_DEV) == (abi >= 5)
