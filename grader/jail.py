@@ -329,13 +329,13 @@ def foreign_modules() -> tuple[str, ...]:
     and cached while nothing new is imported: scanning sys.modules in every
     server would copy the pages of every module object it touches.
     """
-    global _foreign_seen
-    if _foreign_seen[0] != len(sys.modules):
-        _foreign_seen = (len(sys.modules), tuple(_scan_foreign_modules()))
-    return _foreign_seen[1]
+    return _foreign_modules_among(len(sys.modules))
 
 
-_foreign_seen: tuple[int, tuple[str, ...]] = (-1, ())
+@functools.lru_cache(maxsize=1)
+def _foreign_modules_among(count: int) -> tuple[str, ...]:
+    """The foreign modules while ``count`` modules are loaded (the count keys the cache)."""
+    return tuple(_scan_foreign_modules())
 
 
 def _scan_foreign_modules() -> Iterator[str]:

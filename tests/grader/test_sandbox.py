@@ -12,6 +12,7 @@ started.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -509,7 +510,12 @@ def gather_facts(tmp: Path, limits: Limits) -> tuple[dict, list[str], int, Path]
 
 @pytest.fixture(scope="module")
 def inside(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, list[str], int, Path]:
-    """The facts, notes, connections and working folder of one isolated sandbox."""
+    """The facts, notes, connections and working folder of one isolated sandbox.
+
+    The reference solutions are imported here first, as a test run may have done:
+    the server must not find them in the sys.modules it inherits.
+    """
+    importlib.import_module(f"solutions.{EX1.module}")
     return gather_facts(tmp_path_factory.mktemp("inside"), FAST)
 
 
