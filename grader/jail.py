@@ -139,11 +139,12 @@ def _enter_network_namespace(plan: Plan) -> None:  # pragma: no cover
         _note(plan, f"network namespace unavailable ({os.strerror(ctypes.get_errno())})")
 
 
-def _enter_namespaces_without_root(plan: Plan) -> None:  # pragma: no cover
-    """Without root: fresh PID and network namespaces inside a user namespace of our own.
+def _enter_user_namespace(plan: Plan) -> None:  # pragma: no cover
+    """Fresh PID and network namespaces inside a user namespace of our own.
 
-    The first process forked afterwards is PID 1 there and goes on as init; this
-    one stays outside, passing init's exit status on to the grader.
+    The way without root, whose grader could not make the PID namespace. The
+    first process forked afterwards is PID 1 there and goes on as init; this one
+    stays outside, passing init's exit status on to the grader.
     """
     flags = CLONE_NEWUSER | CLONE_NEWPID | (CLONE_NEWNET if plan.isolate_network else 0)
     libc = ctypes.CDLL(None, use_errno=True)
@@ -199,7 +200,7 @@ def _run_init(plan: Plan, *, in_pid_namespace: bool) -> NoReturn:  # pragma: no 
         if in_pid_namespace:
             _enter_network_namespace(plan)
         else:
-            _enter_namespaces_without_root(plan)
+            _enter_user_namespace(plan)
         if not landlock.abi_version():
             _note(plan, "file access limits unavailable (the kernel has no Landlock)")
         # /proc is the grader's, so /proc/self names this process's PID outside the namespace:
