@@ -12,7 +12,6 @@ import argparse
 import math
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import NoReturn
 
@@ -20,7 +19,7 @@ from grader.batch import Job, run_batch
 from grader.contract import EXERCISE_IDS, EXERCISES, exercise
 from grader.progress import ProgressBar
 from grader.report import FORMATS, render
-from grader.sandbox import Limits, MiB, check_reachable
+from grader.sandbox import Limits, MiB, check_reachable, scratch_folder
 
 PROG = "python -m grader"
 DEFAULT_SUBMISSION = "exercises"
@@ -239,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     ns = parser.parse_args(argv)
     jobs = [Job(label, folder) for label, folder in collect_jobs(parser, ns)]
     try:
-        check_reachable(Path(tempfile.gettempdir()) / "sandbox")
+        check_reachable(scratch_folder() / "sandbox")
     except RuntimeError as exc:
         parser.error(str(exc))
     chosen = tuple(exercise(i) for i in dict.fromkeys(ns.exercise)) if ns.exercise else EXERCISES

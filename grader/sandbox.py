@@ -325,7 +325,13 @@ def _roomy_shared_memory() -> bool:
 
 
 def check_reachable(folder: Path) -> None:
-    """Fail clearly when the jail's user could not reach ``folder`` through its parents."""
+    """Fail clearly when the jail's user could not reach ``folder`` through its parents.
+
+    Only a grader running as root hands its sandboxes to other users; otherwise
+    they run as the grader's own user, who reaches its own folders.
+    """
+    if os.getuid() != 0:
+        return
     for parent in [folder.resolve(), *folder.resolve().parents][1:]:
         if not parent.stat().st_mode & 0o001:
             raise RuntimeError(

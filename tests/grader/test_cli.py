@@ -8,6 +8,8 @@ hostile-corpus tests.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +45,22 @@ FORMATS = ("text", "json", "gradescope", "junit", "csv")
 SUBMISSION_KEYS = ["submission", "score", "max_score", "exercises"]
 EXERCISE_KEYS = ["id", "passed", "score", "max_score", "checks"]
 CHECK_KEYS = ["name", "passed", "message"]
+
+
+def without_root() -> tuple[str, ...]:
+    """A command prefix that runs the grader as an ordinary user (1000), or skips saying why.
+
+    In a user namespace of its own, mapped onto ours: the files it reads are still ours, so
+    the interpreter is found wherever it lives, but the grader has no root powers and takes
+    the way it takes on an instructor's laptop.
+    """
+    command = ("unshare", "--user", "--map-user=1000", "--map-group=1000")
+    if shutil.which(command[0]) is None:
+        pytest.skip("util-linux's unshare is not installed: no ordinary user to grade as")
+    probe = subprocess.run([*command, "id", "-u"], capture_output=True, text=True, check=False)
+    if probe.stdout.strip() != "1000":
+        pytest.skip(f"user namespaces are unavailable here: {probe.stderr.strip()}")
+    return command
 
 
 def grader(
@@ -235,3 +253,27 @@ def test_the_console_script_grades_like_the_module(
     assert by_script.returncode == 0
     by_module = report(stubs_then_solutions)["submissions"][1:]
     assert report(by_script)["submissions"] == by_module
+
+
+def test_a_sandbox_folder_the_jail_cannot_reach_is_a_usage_error(tmp_path: Path) -> None:
+    if os.getuid() != 0:
+        pytest.skip("only a grader running as root hands its sandboxes to another user")
+    private = tmp_path / "private"
+    (private / "tmp").mkdir(parents=True)
+    private.chmod(0o700)
+    done = grader("solutions", env={**os.environ, "TMPDIR": str(private / "tmp")})
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert f"{private} is not searchable by others" in done.stderr
+    assert "Set TMPDIR to a folder that is (such as /tmp)" in done.stderr
+
+
+def test_without_root_a_private_temporary_folder_is_fine(tmp_path: Path) -> None:
+    private = tmp_path / "private"
+    (private / "tmp").mkdir(mode=0o700, parents=True)
+    private.chmod(0o700)
+    prefix = without_root() if os.getuid() == 0 else ()
+    env = {**os.environ, "TMPDIR": str(private / "tmp")}
+    done = grader("solutions", "--format", "csv", env=env, command=(*prefix, *GRADER))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "solutions,1,1,1,3,3"

@@ -28,7 +28,7 @@ import psutil
 import pytest
 
 from grader.contract import EXERCISE_IDS
-from tests.grader.test_cli import GRADER, grader
+from tests.grader.test_cli import GRADER, grader, without_root
 from tests.grader.test_sandbox import (
     Listener,
     describe,
@@ -163,22 +163,6 @@ def remove_stray_results() -> None:
     with suppress(OSError):
         if FORGED in STRAY_RESULTS.read_text(encoding="utf-8", errors="replace"):
             STRAY_RESULTS.unlink()
-
-
-def without_root() -> tuple[str, ...]:
-    """A command prefix that runs the grader as an ordinary user (1000), or skips saying why.
-
-    In a user namespace of its own, mapped onto ours: the files it reads are still ours, so
-    the interpreter is found wherever it lives, but the grader has no root powers and takes
-    the way it takes on an instructor's laptop.
-    """
-    command = ("unshare", "--user", "--map-user=1000", "--map-group=1000")
-    if shutil.which(command[0]) is None:
-        pytest.skip("util-linux's unshare is not installed: no ordinary user to grade as")
-    probe = subprocess.run([*command, "id", "-u"], capture_output=True, text=True, check=False)
-    if probe.stdout.strip() != "1000":
-        pytest.skip(f"user namespaces are unavailable here: {probe.stderr.strip()}")
-    return command
 
 
 @pytest.fixture(scope="module", params=["as root", "without root"])
