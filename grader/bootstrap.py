@@ -7,7 +7,7 @@ the job at once.
 
     python3 -m grader.bootstrap grade   # grade the bundled sample class
     python3 -m grader.bootstrap test    # run the whole test suite
-    python3 -m grader.bootstrap lab     # open the lessons in JupyterLab
+    python3 -m grader.bootstrap lab     # open the lessons in JupyterLab (prints its URL)
     python3 -m grader.bootstrap demo    # serve the live streaming demo
 """
 
@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
+import urllib.parse
 import venv
 from pathlib import Path
 
@@ -25,6 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".kit-installed"
 MIN_PYTHON = (3, 11)
+# How long the lab may take to start listening before its URL is given up on
+# (it keeps running; JupyterLab's own log shows the URL too).
+LAB_STARTUP_S = 120.0
+LAB_POLL_S = 0.2
+RUNTIME_DIR_CODE = "import jupyter_core.paths as p; print(p.jupyter_runtime_dir())"
 
 # job name -> (extras to install, command to run inside the environment)
 JOBS: dict[str, tuple[str, list[str]]] = {
@@ -70,6 +79,65 @@ def ensure_environment(extras: str) -> None:
     STAMP.write_text(f"{current_install()} extras={','.join(wanted)}\n")
 
 
+def running_as_root() -> bool:
+    """Whether this process has root's powers (never on Windows)."""
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def lab_url(info_file: Path) -> str | None:
+    """The URL, token included, that a running Jupyter server wrote into its info file."""
+    try:
+        info = json.loads(info_file.read_text(encoding="utf-8"))
+        url, token = str(info["url"]), str(info.get("token") or "")
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # not written yet, or half written
+    base = url if url.endswith("/") else url + "/"
+    return f"{base}lab?token={urllib.parse.quote(token)}" if token else f"{base}lab"
+
+
+def wait_for_lab_url(child: subprocess.Popen[bytes], runtime_dir: Path) -> str | None:
+    """The lab's URL once its server listens, or None if it exits or is slow to start."""
+    # jupyter_server writes jpserver-<pid>.json once it listens, with the real port and token.
+    info_file = runtime_dir / f"jpserver-{child.pid}.json"
+    deadline = time.monotonic() + LAB_STARTUP_S
+    while child.poll() is None and time.monotonic() < deadline:
+        url = lab_url(info_file)
+        if url is not None:
+            return url
+        time.sleep(LAB_POLL_S)
+    return None
+
+
+def exit_status(returncode: int) -> int:
+    """A child's return code as a shell would report it (128 + N for signal N)."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def run_lab(command: list[str]) -> int:
+    """Start JupyterLab, print the URL to open, and wait until it stops."""
+    if running_as_root() and "--allow-root" not in command:
+        # JupyterLab refuses root without it; containers and CI runners often run as root.
+        command = [*command, "--allow-root"]
+        print("bootstrap: running as root, so JupyterLab starts with --allow-root", file=sys.stderr)
+    found = subprocess.run(
+        [str(venv_python()), "-c", RUNTIME_DIR_CODE], capture_output=True, text=True, check=False
+    )
+    # Ctrl-C reaches the lab through the terminal; JupyterLab decides how to stop, this waits.
+    signal.signal(signal.SIGINT, lambda *_: None)
+    child = subprocess.Popen(command)
+
+    def forward(signum: int, _frame: object) -> None:
+        child.send_signal(signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), forward)
+    url = wait_for_lab_url(child, Path(found.stdout.strip())) if found.returncode == 0 else None
+    if url is not None:
+        print(f"bootstrap: JupyterLab is running; open {url}", file=sys.stderr, flush=True)
+    return exit_status(child.wait())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the job name, set up the environment and hand over to the job."""
     parser = argparse.ArgumentParser(
@@ -92,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     os.chdir(ROOT)
     argv_job = [str(venv_python()), *command, *ns.args]
+    if ns.job == "lab":
+        return run_lab(argv_job)
     return subprocess.call(argv_job)
 
 
