@@ -200,6 +200,8 @@ def grade_tokens(target: Target, feed: FeedServer, source: str) -> ExerciseResul
             feedback.loop_check(run.watch),
         ]
     result = _result(EX3, run.transcript, checks)
+    if run.call is not None:
+        result.released = [t - run.transcript.started for t in run.call.released]
     if checks[1].passed and feed.calls:
         call, hung_up = _hang_up_early(target, feed, gated=not _failing(run.call, run.watch))
         result.checks.append(feedback.default_prompt_check(call, DEFAULT_PROMPT))

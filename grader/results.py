@@ -27,12 +27,25 @@ class Check:
 
     ``message`` is for the student. ``details`` is for the instructor only
     (tracebacks, timings, process accounting) and never reaches the student.
+    ``nudge`` points a failing student at what to look at, without the fix;
+    ``expected`` and ``actual``, when set, are what a rich report shows side by side.
     """
 
     name: str
     passed: bool
     message: str
     details: str = ""
+    nudge: str = ""
+    expected: tuple[str, ...] = ()
+    actual: tuple[str, ...] = ()
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Check:
+        """A check written by ``to_record`` (older records lack the later fields)."""
+        fields = {**record}
+        for side in ("expected", "actual"):
+            fields[side] = tuple(record.get(side, ()))
+        return cls(**fields)
 
     def to_dict(self) -> dict[str, Any]:
         """The check as the JSON contract spells it."""
@@ -47,6 +60,8 @@ class ExerciseResult:
     checks: list[Check] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
     timeline: list[Chunk] = field(default_factory=list)
+    # Exercise 3: when the grader released each token, in seconds from the request, as timeline.
+    released: list[float] = field(default_factory=list)
     max_score: float = 1.0
     duration: float = 0.0
 
@@ -152,9 +167,10 @@ def from_record(record: dict[str, Any]) -> SubmissionResult:
     exercises = [
         ExerciseResult(
             id=e["id"],
-            checks=[Check(**c) for c in e["checks"]],
+            checks=[Check.from_record(c) for c in e["checks"]],
             advice=list(e["advice"]),
             timeline=[Chunk(c["t"], base64.b64decode(c["data"])) for c in e["timeline"]],
+            released=list(e.get("released", [])),
             max_score=e["max_score"],
             duration=e["duration"],
         )
