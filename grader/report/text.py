@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from grader.contract import EXERCISE_IDS
 from grader.report.timeline import timeline_table
+from grader.report.untrusted import single_line
 from grader.report.wording import fraction, graded_checks, title, visible
 from grader.results import Check, ExerciseResult, SubmissionResult
 
@@ -37,12 +38,15 @@ class Style:
         return self("PASS", GREEN) if passed else self("FAIL", RED)
 
 
+def labelled_lines(label: str, text: str) -> list[str]:
+    """``label: text``, the text's later lines indented below it, every line made safe."""
+    first, *more = visible(text).splitlines() or [""]
+    return [f"{label}: {first}", *(f"{MESSAGE_INDENT}{line}" for line in more)]
+
+
 def check_lines(check: Check) -> list[str]:
     """A failed check: its name and message, later message lines indented below."""
-    first, *more = visible(check.message).splitlines() or [""]
-    lines = [f"- {visible(check.name)}: {first}"]
-    lines += [f"{MESSAGE_INDENT}{line}" for line in more]
-    return lines
+    return labelled_lines(f"- {single_line(check.name)}", check.message)
 
 
 def exercise_lines(result: ExerciseResult, style: Style) -> list[str]:
@@ -53,20 +57,21 @@ def exercise_lines(result: ExerciseResult, style: Style) -> list[str]:
     for check in graded_checks(result):
         if not check.passed:
             details += check_lines(check)
-    details += [f"advice: {visible(advice)}" for advice in result.advice]
+    for advice in result.advice:
+        details += labelled_lines("advice", advice)
     if not result.passed and result.timeline:
         details.append("what the client received, chunk by chunk:")
-        details += [style(line, DIM) for line in timeline_table(result.timeline)]
+        details += [style(visible(line), DIM) for line in timeline_table(result.timeline)]
     return lines + [textwrap.indent(line, INDENT) for line in details]
 
 
 def submission_block(result: SubmissionResult, style: Style) -> str:
     """Everything about one submission."""
     score = fraction(result.score, result.max_score)
-    lines = [style(f"== {visible(result.submission)} ==  {score} points", BOLD)]
+    lines = [style(f"== {single_line(result.submission)} ==  {score} points", BOLD)]
     for exercise_result in result.exercises:
         lines += exercise_lines(exercise_result, style)
-    lines += [f"note: {visible(note)}" for note in result.notes]
+    lines += [f"note: {single_line(note)}" for note in result.notes]
     return "\n".join(lines)
 
 
@@ -91,7 +96,7 @@ def summary_rows(results: list[SubmissionResult]) -> list[list[tuple[str, bool |
     for result in results:
         cells = [exercise_cell(result, exercise_id) for exercise_id in ids]
         total = (fraction(result.score, result.max_score), result.passed)
-        rows.append([(visible(result.submission), None), *cells, total])
+        rows.append([(single_line(result.submission), None), *cells, total])
     totals = []
     for exercise_id in ids:
         found = [e for r in results for e in r.exercises if e.id == exercise_id]

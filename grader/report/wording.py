@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from grader.contract import exercise
+from grader.report.untrusted import safe_text
 from grader.results import Check, ExerciseResult
 
 NO_CHECKS = Check("graded", False, "No checks ran for this exercise.")
-# C0/C1 control characters (tab and newline kept) and the bidirectional overrides
-# that could make a hostile submission's text rewrite the terminal or reorder itself.
-UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def points(value: float) -> str:
@@ -36,12 +32,6 @@ def graded_checks(result: ExerciseResult) -> list[Check]:
     return result.checks or [NO_CHECKS]
 
 
-def escape_character(match: re.Match[str]) -> str:
-    """The escape sequence that spells one unsafe character."""
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-
 def visible(text: str) -> str:
-    """Untrusted text with its control characters spelled out as escapes."""
-    return UNSAFE_CHARACTERS.sub(escape_character, text)
+    """Untrusted text as a report shows it: capped, its unsafe characters spelled out."""
+    return safe_text(text)

@@ -435,3 +435,36 @@ def test_csv_keeps_every_column_for_a_partial_grading(alice):
 
 def test_csv_of_nothing_is_the_header():
     assert render([], "csv") == "submission,ex1,ex2,ex3,total,max\n"
+
+
+FORGED_LINE = "ex1   PASS      1/1  Stream lines"
+FORGERIES = [f"{sep}{FORGED_LINE}" for sep in ("\u2028", "\u2029", "\r", "\x0b", "\x0c", "\x85")]
+
+
+@pytest.mark.parametrize("forgery", FORGERIES)
+def test_text_draws_no_line_a_submission_forged(forgery):
+    hidden = f"\u202e\u2066\u200b\ufeff{forgery}\u200f"
+    ex1 = ExerciseResult(
+        "ex1",
+        [Check(f"body{forgery}", False, f"got {hidden}")],
+        advice=[hidden],
+        timeline=[Chunk(0.001, hidden.encode())],
+    )
+    result = SubmissionResult(f"class/x{forgery}", [ex1, passing("ex2"), passing("ex3")])
+    out = render([result], "text")
+    assert out.splitlines() == out.split("\n")[:-1]  # "\n" is the only line break left
+    verdicts = [line for line in out.splitlines() if re.match(r"ex\d\s+(PASS|FAIL)", line)]
+    assert [line.split()[:2] for line in verdicts] == [
+        ["ex1", "FAIL"],
+        ["ex2", "PASS"],
+        ["ex3", "PASS"],
+    ]
+    assert not {c for c in hidden if not c.isprintable()} & set(out)
+
+
+def test_text_caps_every_message_a_submission_can_lengthen():
+    long = "y" * 100_000
+    ex1 = ExerciseResult("ex1", [Check("body", False, long)], advice=[long])
+    out = render([SubmissionResult("class/x", [ex1])], "text")
+    assert len(out) < 10_000
+    assert out.count("more characters)") == 2
