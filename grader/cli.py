@@ -20,6 +20,7 @@ from grader.contract import EXERCISE_IDS, EXERCISES, exercise
 from grader.progress import ProgressBar
 from grader.report import FORMATS, render
 from grader.sandbox import Limits, MiB, check_reachable, scratch_folder
+from grader.watch import watch
 
 PROG = "python -m grader"
 DEFAULT_SUBMISSION = "exercises"
@@ -156,6 +157,12 @@ def build_parser() -> Parser:
         default=None,
         help="colour the text report (default: when writing to a terminal)",
     )
+    add(
+        "--watch",
+        action="store_true",
+        help="keep running: grade PATH now, then again each exercise whose file is saved "
+        "(one PATH, text report; Ctrl-C stops, exit status 130)",
+    )
     add("--version", action="version", version=_version())
     return parser
 
@@ -242,6 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as exc:
         parser.error(str(exc))
     chosen = tuple(exercise(i) for i in dict.fromkeys(ns.exercise)) if ns.exercise else EXERCISES
+    if ns.watch:
+        if len(jobs) != 1 or ns.format != "text" or ns.output or ns.results_dir:
+            parser.error("--watch grades one PATH and prints text: no --output or --results-dir")
+        color = sys.stdout.isatty() if ns.color is None else ns.color
+        return watch(jobs[0].folder, chosen, limits_from(ns), color=color)
     interactive = sys.stdout.isatty() and sys.stderr.isatty()
     show = interactive if ns.progress is None else ns.progress
     try:
