@@ -262,7 +262,11 @@ def _jail(plan: Plan, uid: int) -> None:  # pragma: no cover
     for name in plan.foreign_modules:
         sys.modules.pop(name, None)
     if landlock.abi_version():
-        landlock.restrict(read=[plan.code, *_readable_system_paths()], write=[plan.home, *DEVICES])
+        landlock.restrict(
+            read=[plan.code, *_readable_system_paths()],
+            write=[plan.home, *DEVICES],
+            hidden=kit_paths(),
+        )
 
 
 def _become(uid: int) -> None:  # pragma: no cover
@@ -310,9 +314,25 @@ def _scrub_environment(home: Path) -> None:
 
 
 def _readable_system_paths() -> list[Path]:
-    """What a server reads besides the submission: Python, the grader, system files."""
-    python = [Path(path) for path in installed_paths()]
-    return [*python, Path(__file__).resolve().parent, *SYSTEM_READABLE]
+    """What a server reads besides the submission: Python and system files, not the grader.
+
+    Whatever of the grader a server runs is loaded before it is jailed: it opens
+    no file of the kit afterwards.
+    """
+    return [*(Path(path) for path in installed_paths()), *SYSTEM_READABLE]
+
+
+def kit_paths() -> list[Path]:
+    """The kit's files, kept from a server even where a folder it may read holds them.
+
+    The grader package (its samples hold right answers; its code draws the secret
+    inputs) and, when it runs from a clone, the whole clone (solutions, tests).
+    """
+    package = Path(__file__).resolve().parent
+    clone = package.parent
+    installed = {Path(path).resolve() for path in installed_paths()}
+    is_clone = (clone / "pyproject.toml").is_file() and clone not in installed
+    return [package, clone] if is_clone else [package]
 
 
 @functools.cache

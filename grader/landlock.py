@@ -77,12 +77,13 @@ def handled_rights(abi: int) -> int:
     return rights
 
 
-def restrict(read: Iterable[Path], write: Iterable[Path]) -> None:
+def restrict(read: Iterable[Path], write: Iterable[Path], hidden: Iterable[Path] = ()) -> None:
     """From now on, let this process (and all it starts) open only ``read`` and ``write`` paths.
 
     ``read`` paths may be read and executed, ``write`` paths also changed; both
-    cover everything beneath a folder. Paths that do not exist are skipped. Where
-    the kernel can, signals and abstract Unix sockets are kept inside too.
+    cover everything beneath a folder, except that nothing beneath a ``hidden``
+    path may be read (``readable_rules``). Paths that do not exist are skipped.
+    Where the kernel can, signals and abstract Unix sockets are kept inside too.
     Call it before starting threads: Landlock restricts the calling thread.
     """
     libc = _libc()
@@ -94,8 +95,8 @@ def restrict(read: Iterable[Path], write: Iterable[Path]) -> None:
     if ruleset < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")
     try:
-        for path in read:
-            _allow(libc, ruleset, path, READ & handled)
+        for path, rights in readable_rules(read, hidden):
+            _allow(libc, ruleset, path, rights & handled)
         for path in write:
             _allow(libc, ruleset, path, handled)
         if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
@@ -120,3 +121,43 @@ def _allow(libc: ctypes.CDLL, ruleset: int, path: Path, rights: int) -> None:
             raise OSError(ctypes.get_errno(), f"landlock_add_rule failed for {path}")
     finally:
         os.close(fd)
+
+
+def readable_rules(roots: Iterable[Path], hidden: Iterable[Path]) -> list[tuple[Path, int]]:
+    """Rules that let a process read beneath every root, but nothing beneath a hidden path.
+
+    Landlock can only allow: a path beneath an allowed folder cannot be taken back.
+    So a folder holding a hidden path may only be listed (READ_DIR, which the
+    import system needs), and each of its entries is allowed on its own, save the
+    hidden ones, and so on down to each hidden path. Links are compared by what
+    they point to, so no link leads into a hidden folder.
+    """
+    concealed = [path.resolve() for path in hidden]
+    rules: list[tuple[Path, int]] = []
+    seen: set[Path] = set()
+    for root in roots:
+        rules += _rules_beneath(root.resolve(), concealed, seen, named=True)
+    return rules
+
+
+def _rules_beneath(
+    path: Path, hidden: list[Path], seen: set[Path], *, named: bool = False
+) -> list[tuple[Path, int]]:
+    """The rules for ``path`` (resolved): all of it, or its entries one by one, or nothing.
+
+    A root ``named`` as readable stays so even inside a hidden folder (a virtual
+    environment inside a hidden clone, say); only what holds a hidden path is split.
+    """
+    if path in seen or (not named and any(h == path or h in path.parents for h in hidden)):
+        return []
+    if not any(path in h.parents for h in hidden):
+        return [(path, READ)]
+    seen.add(path)
+    rules = [(path, READ_DIR)]
+    try:
+        entries = sorted(os.listdir(path))  # noqa: PTH208 (plain names suffice)
+    except OSError:
+        return rules
+    for name in entries:
+        rules += _rules_beneath((path / name).resolve(), hidden, seen)
+    return rules

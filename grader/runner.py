@@ -7,7 +7,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader import fixtures
+from grader import files, fixtures
 from grader.checks import STALL_AFTER, Target, grade
 from grader.contract import EX3, EXERCISES, Exercise
 from grader.feed import FeedServer
@@ -20,11 +20,27 @@ DEFAULT_TIMEOUT = 10.0
 
 
 def read_source(folder: Path, ex: Exercise) -> str:
-    """The exercise's source text as it was before anything ran, or '' when unreadable."""
+    """The exercise's source text as it was before anything ran; '' when the file is missing.
+
+    Raise UnsafeFile for a file the grader refuses to read (a link, a device, too large).
+    """
     try:
-        return (folder / ex.filename).read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        return files.read_file(folder, ex.filename).decode("utf-8", errors="replace")
+    except FileNotFoundError:
         return ""
+
+
+def _read_sources(
+    folder: Path, exercises: tuple[Exercise, ...], graded: dict[str, ExerciseResult]
+) -> dict[str, str]:
+    """Each exercise's source; an exercise whose file is refused fails now, the file named."""
+    sources = {}
+    for ex in exercises:
+        try:
+            sources[ex.id] = read_source(folder, ex)
+        except files.UnsafeFile as exc:
+            graded[ex.id] = failed_exercise(ex, "imports", exc.message)
+    return sources
 
 
 def feed_for(exercises: tuple[Exercise, ...], workdir: Path) -> FeedServer | None:
@@ -43,8 +59,8 @@ def grade_in_process(
     """
     from fastapi.testclient import TestClient
 
-    source = read_source(folder, ex)
     try:
+        source = read_source(folder, ex)
         module = load_exercise(folder, ex)
     except SubmissionError as exc:
         return failed_exercise(ex, "imports", exc.message, exc.details)
@@ -91,9 +107,9 @@ def grade_submission(
     fresh one, so a broken module costs only its own exercise.
     """
     started = time.monotonic()
-    sources = {ex.id: read_source(folder, ex) for ex in exercises}
     graded: dict[str, ExerciseResult] = {}
-    remaining = grading_order(exercises)
+    sources = _read_sources(folder, exercises, graded)
+    remaining = grading_order(tuple(ex for ex in exercises if ex.id in sources))
     while remaining:
         remaining = _grade_in_sandbox(folder, remaining, limits, sources, graded)
     result = ordered(label or str(folder), graded, exercises)

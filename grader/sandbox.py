@@ -15,7 +15,6 @@ import gc
 import json
 import os
 import select
-import shutil
 import signal
 import tempfile
 import time
@@ -23,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader import jail
-from grader.contract import Exercise
+from grader import files, jail
+from grader.contract import EXERCISES, Exercise
 from grader.loader import SubmissionError
 from grader.probe import EXERCISE_HEADER, PING_PATH
 
@@ -105,9 +104,10 @@ class Sandbox:
         check_reachable(self.workdir)
         code = self.workdir / "submission"
         code.mkdir()
-        for path in self.folder.glob("*.py"):
-            shutil.copyfile(path, code / path.name)
-            (code / path.name).chmod(0o644)
+        modules = files.read_modules(self.folder)  # never following a link (grader.files)
+        files.write_modules(modules, code)
+        exercise_files = {ex.filename for ex in EXERCISES}
+        self.notes += [why for name, why in modules.refused.items() if name not in exercise_files]
         code.chmod(0o755)
         (self.workdir / "home").mkdir(mode=0o700)
         self.workdir.chmod(0o711)  # the jail's user may pass through, not list

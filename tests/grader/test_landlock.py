@@ -30,7 +30,12 @@ def attempt(action: Callable[[], object]) -> str:
     return "ok"
 
 
-def restricted(read: list[Path], write: list[Path], probes: dict[str, Callable[[], object]]):
+def restricted(
+    read: list[Path],
+    write: list[Path],
+    probes: dict[str, Callable[[], object]],
+    hidden: list[Path] | None = None,
+):
     """Fork, restrict the child to ``read`` and ``write``, run each probe there; their results."""
     reader, writer = os.pipe()
     pid = os.fork()
@@ -38,7 +43,7 @@ def restricted(read: list[Path], write: list[Path], probes: dict[str, Callable[[
         code = 1
         try:
             os.close(reader)
-            landlock.restrict(read=read, write=write)
+            landlock.restrict(read=read, write=write, hidden=hidden or [])
             results = {name: attempt(probe) for name, probe in probes.items()}
             os.write(writer, json.dumps(results).encode())
             code = 0
@@ -119,3 +124,59 @@ def test_every_right_the_kernel_knows_is_handled() -> None:
     assert bool(handled & landlock.REFER) == (abi >= 2)
     assert bool(handled & landlock.TRUNCATE) == (abi >= 3)
     assert bool(handled & landlock.IOCTL_DEV) == (abi >= 5)
+
+
+def test_a_hidden_folder_stays_unreadable_beneath_a_readable_one(tmp_path: Path) -> None:
+    site = tmp_path / "site-packages"
+    (site / "kit" / "samples").mkdir(parents=True)
+    (site / "kit" / "samples" / "right.py").write_text("ANSWER = 42\n")
+    (site / "kit" / "__init__.py").write_text("")
+    (site / "other").mkdir()
+    (site / "other" / "__init__.py").write_text("VALUE = 'other'\n")
+    (site / "single.py").write_text("VALUE = 'single'\n")
+    (site / "into_kit").symlink_to(site / "kit" / "samples")
+    (site / "to_top").symlink_to(tmp_path)
+    got = restricted(
+        [Path(sys.prefix), Path(sys.base_prefix), site],
+        [],
+        {
+            "list the folder": lambda: sorted(path.name for path in site.iterdir()),
+            "read a package": lambda: (site / "other" / "__init__.py").read_text(),
+            "read a module": lambda: (site / "single.py").read_text(),
+            "read the hidden": lambda: (site / "kit" / "samples" / "right.py").read_text(),
+            "read it by a link": lambda: (site / "into_kit" / "right.py").read_text(),
+            "read it by a link up": lambda: (
+                site / "to_top" / "site-packages" / "kit" / "__init__.py"
+            ).read_text(),
+        },
+        hidden=[site / "kit"],
+    )
+    assert got == {
+        "list the folder": "ok",
+        "read a package": "ok",
+        "read a module": "ok",
+        "read the hidden": "PermissionError",
+        "read it by a link": "PermissionError",
+        "read it by a link up": "PermissionError",
+    }
+
+
+def test_rules_list_the_folders_above_a_hidden_path_and_allow_the_rest(tmp_path: Path) -> None:
+    (tmp_path / "a" / "hidden").mkdir(parents=True)
+    (tmp_path / "a" / "kept").mkdir()
+    (tmp_path / "b").mkdir()
+    rules = dict(landlock.readable_rules([tmp_path], [tmp_path / "a" / "hidden"]))
+    assert rules == {
+        tmp_path.resolve(): landlock.READ_DIR,
+        tmp_path.resolve() / "a": landlock.READ_DIR,
+        tmp_path.resolve() / "a" / "kept": landlock.READ,
+        tmp_path.resolve() / "b": landlock.READ,
+    }
+
+
+def test_a_named_root_inside_a_hidden_folder_stays_readable(tmp_path: Path) -> None:
+    (tmp_path / "clone" / ".venv" / "site-packages").mkdir(parents=True)
+    (tmp_path / "clone" / "solutions").mkdir()
+    venv = tmp_path.resolve() / "clone" / ".venv" / "site-packages"
+    rules = landlock.readable_rules([tmp_path, venv], [tmp_path / "clone"])
+    assert dict(rules) == {tmp_path.resolve(): landlock.READ_DIR, venv: landlock.READ}
