@@ -1,0 +1,190 @@
+"""Start JupyterLab the way a student does, `python3 -m grader.bootstrap lab`, as root or not.
+
+Shared by the bootstrap test and the browser test of the notebook feedback. The
+lab runs on a free loopback port with every per-user folder (Jupyter's, IPython's,
+the cache the hints are counted in) in a fresh temporary one, so nothing of the
+machine's own set-up leaks in and nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from grader import bootstrap
+from tests.test_jupyterlab import JUPYTER_HOME_VARIABLES, LOOPBACK, free_port
+
+STARTUP_TIMEOUT_S = 120
+STOP_TIMEOUT_S = 30
+URL_LINE = re.compile(r"^bootstrap: JupyterLab is running; open (\S+)$", re.MULTILINE)
+ROOT_NOTE = "running as root, so JupyterLab starts with --allow-root"
+UNPRIVILEGED_USER = "nobody"
+HOME_VARIABLES = {**JUPYTER_HOME_VARIABLES, "XDG_CACHE_HOME": "cache"}
+# Lab settings (file under the settings folder -> values) that keep the page quiet and whole.
+LAB_SETTINGS = {
+    # No pop-up asking whether to fetch Jupyter's news (there is no network anyway).
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false"},
+    # Every cell stays in the page, so a test can find and screenshot any of them.
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+}
+
+
+@dataclass(frozen=True)
+class RunningLab:
+    """A lab started by the bootstrap: the URL it printed, and its pieces."""
+
+    url: str
+    port: int
+    log: Path
+
+    @property
+    def base(self) -> str:
+        """The server's address, without path or token."""
+        parts = urllib.parse.urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def token(self) -> str:
+        """The token in the printed URL."""
+        return urllib.parse.parse_qs(urllib.parse.urlsplit(self.url).query)["token"][0]
+
+
+def environment_is_current() -> None:
+    """Fail early, rather than let the bootstrap reinstall the kit under the test."""
+    if bootstrap.installed_extras() is None:
+        pytest.fail("the kit's .venv/ is not current; run `python3 -m grader.bootstrap test` first")
+
+
+def give_to(path: Path, owner: pwd.struct_passwd | None) -> None:
+    """Make ``owner`` (when not None) the owner of a folder and everything in it."""
+    if owner is None:
+        return
+    for item in (path, *path.rglob("*")):
+        os.chown(item, owner.pw_uid, owner.pw_gid, follow_symlinks=False)
+
+
+@contextmanager
+def private_home(owner: pwd.struct_passwd | None) -> Iterator[dict[str, str]]:
+    """An environment whose per-user folders are fresh ones that ``owner`` (or we) own."""
+    base = Path(tempfile.mkdtemp(prefix="kit-lab-home-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "IPYTHON", "XDG_"))}
+    for variable, folder in HOME_VARIABLES.items():
+        (base / folder).mkdir()
+        env[variable] = str(base / folder)
+    for name, values in LAB_SETTINGS.items():
+        settings = base / HOME_VARIABLES["JUPYTERLAB_SETTINGS_DIR"] / f"{name}.jupyterlab-settings"
+        settings.parent.mkdir(parents=True, exist_ok=True)
+        settings.write_text(json.dumps(values), encoding="utf-8")
+    if owner is not None:
+        give_to(base, owner)
+        env["USER"] = env["LOGNAME"] = owner.pw_name
+    try:
+        yield env
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def as_user(owner: pwd.struct_passwd | None) -> list[str]:
+    """The command prefix that drops root for ``owner``, or nothing to stay as we are."""
+    if owner is None:
+        return []
+    return ["setpriv", f"--reuid={owner.pw_uid}", f"--regid={owner.pw_gid}", "--clear-groups"]
+
+
+def unprivileged_user() -> pwd.struct_passwd | None:
+    """A user without root's powers who can run the kit's Python (None: we already are one).
+
+    Skips, saying why, only when the machine makes it impossible.
+    """
+    if os.geteuid() != 0:
+        return None
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is missing, so the test cannot drop root")
+    try:
+        user = pwd.getpwnam(UNPRIVILEGED_USER)
+    except KeyError:
+        pytest.skip(f"there is no user {UNPRIVILEGED_USER!r} to run the lab as")
+    probe = [*as_user(user), sys.executable, "-c", "import jupyterlab, grader.bootstrap"]
+    done = subprocess.run(probe, capture_output=True, text=True, cwd="/", check=False)
+    if done.returncode != 0:
+        pytest.skip(f"user {user.pw_name} cannot run the kit's Python here: {done.stderr[-300:]}")
+    return user
+
+
+def wait_for_url(process: subprocess.Popen[bytes], log: Path) -> str:
+    """The URL the bootstrap prints, once it does; fail with the log if it exits or stalls."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        found = URL_LINE.search(log.read_text(errors="replace"))
+        if found:
+            return found.group(1)
+        if process.poll() is not None:
+            pytest.fail(f"bootstrap lab exited with {process.returncode}:\n{log.read_text()}")
+        time.sleep(0.2)
+    pytest.fail(f"bootstrap lab printed no URL within {STARTUP_TIMEOUT_S} s:\n{log.read_text()}")
+
+
+def listening(port: int) -> bool:
+    """Whether something accepts connections on the loopback port."""
+    with socket.socket() as sock:
+        return sock.connect_ex((LOOPBACK, port)) == 0
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ask the bootstrap to stop (it passes SIGTERM on to the lab); kill it if it lingers."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT_S)
+
+
+@contextmanager
+def bootstrap_lab(
+    owner: pwd.struct_passwd | None, log: Path, root_dir: Path | None = None
+) -> Iterator[RunningLab]:
+    """Run `python3 -m grader.bootstrap lab` as ``owner`` until the block ends, then stop it.
+
+    On leaving, the bootstrap must have exited 0 and the lab must no longer listen.
+    """
+    environment_is_current()
+    port = free_port()
+    command = [*as_user(owner), sys.executable, "-m", "grader.bootstrap", "lab", "--no-browser"]
+    command += [f"--ServerApp.ip={LOOPBACK}", f"--ServerApp.port={port}"]
+    command += ["--ServerApp.port_retries=0"]
+    if root_dir is not None:
+        command.append(f"--ServerApp.root_dir={root_dir}")
+    with private_home(owner) as env:
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                command,
+                env=env,
+                cwd=bootstrap.ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            yield RunningLab(wait_for_url(process, log), port, log)
+        finally:
+            stop(process)
+        assert process.returncode == 0, f"bootstrap lab exited {process.returncode}"
+        assert not listening(port), "JupyterLab still listens after the bootstrap stopped"
