@@ -1,7 +1,10 @@
 """Single checks on what a client received, each failing with a message a student can act on.
 
-A message says what was expected, what came back (its ``repr``) and, where the
-mistake is one the lesson warns about, the lesson's hint for it.
+A message says what was expected, what came back (its ``repr``) and names the
+mistake in the student's terms; its nudge points at what to look at without
+giving the fixed line (the lesson's full hint is the reports' to show, see
+grader/hints.py), and its expected and actual values let a rich report show the
+difference.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from grader.transcript import MAX_BODY_BYTES, Transcript
 DEFAULT_TOKENS = ("Hello", ",", " world", "!")
 BLOCKED_LIMIT = 0.2  # seconds of unresponsive event loop that fail exercise 3
 SHOWN = 160  # characters of a repr shown in a message
+DIFF_ITEMS = 40  # lines of expected and actual values kept for a side-by-side view
+DIFF_CHARS = 300  # characters kept of each of those lines
 
 
 def short(value: object) -> str:
@@ -31,9 +36,15 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def hint(ex: Exercise) -> str:
-    """The lesson's hint for an exercise, as the last line of a message."""
-    return f"\nHint (lesson 3): {ex.hint}"
+def shown_lines(items: list[str]) -> tuple[str, ...]:
+    """Values cut to what a side-by-side view shows."""
+    kept = tuple(item[:DIFF_CHARS] for item in items[:DIFF_ITEMS])
+    return (*kept, "…") if len(items) > DIFF_ITEMS else kept
+
+
+def body_lines(text: str) -> tuple[str, ...]:
+    """A body as its lines, each with its line break, for a side-by-side view."""
+    return shown_lines(text.splitlines(keepends=True))
 
 
 def response_problem(
@@ -106,36 +117,58 @@ def lines_body_check(t: Transcript, lines: list[str]) -> Check:
     got = t.body.decode("utf-8", errors="replace")
     if got == expected:
         return Check("body", True, f"The body is the {len(lines)} lines, each ending in \\n.")
+    why, nudge = _body_problem(got, lines)
+    return Check(
+        "body",
+        False,
+        f"Expected body {short(expected)}, got {short(got)}. {why}",
+        nudge=nudge,
+        expected=body_lines(expected),
+        actual=body_lines(got),
+    )
+
+
+def _body_problem(got: str, lines: list[str]) -> tuple[str, str]:
+    """What is wrong with exercise 1's body, and where to look."""
     if got == "".join(f"{line}\n" for line in DEFAULT_LINES):
-        why = (
+        return (
             "That is the module's original list: the grader replaced `lines` before the "
             "request, so the endpoint must read `lines` when the request comes in, not a copy "
-            "or a hard-coded answer."
+            "or a hard-coded answer.",
+            "Look at where your generator gets its lines from.",
         )
-    elif got == "".join(lines):
-        why = 'The lines are there but run together: yield f"{line}\\n" so each ends in a newline.'
-    elif got == "\n".join(lines):
-        why = "The last line has no newline: every line, the last one too, ends in \\n."
-    else:
-        why = "Yield each element of `lines` followed by \\n, in order, and nothing else."
-    return Check(
-        "body", False, f"Expected body {short(expected)}, got {short(got)}. {why}{hint(EX1)}"
+    if got == "".join(lines):
+        return (
+            "The lines are there but run together: nothing ends a line.",
+            "Look at what your generator yields for each line: what tells a reader that a "
+            "line is over?",
+        )
+    if got == "\n".join(lines):
+        return (
+            "The last line has no newline: every line, the last one too, ends in \\n.",
+            "Look at how the lines are put together: does the last one end like the others?",
+        )
+    return (
+        "Yield each element of `lines` followed by \\n, in order, and nothing else.",
+        "Compare what your generator yields with the expected body, line by line.",
     )
 
 
 def lines_chunks_check(t: Transcript, lines: list[str]) -> Check:
     """Exercise 1 sends one chunk per line."""
-    expected = [f"{line}\n".encode() for line in lines]
-    got = [c.data for c in t.chunks]
-    if got and all(_one_line(chunk) for chunk in got):
+    expected = [f"{line}\n" for line in lines]
+    got = [c.data.decode("utf-8", "replace") for c in t.chunks]
+    if got and all(_one_line(chunk.data) for chunk in t.chunks):
         return Check("chunks", True, f"Each of the {len(got)} lines arrived as its own chunk.")
     return Check(
         "chunks",
         False,
-        f"Expected {len(expected)} chunks, one per line, got {len(got)}: "
-        f"{short([c.decode('utf-8', 'replace') for c in got])}. Streaming means each line "
-        "leaves the server as soon as it is ready: yield one line per yield instead of "
-        f"building the text first.{hint(EX1)}",
+        f"Expected {len(expected)} chunks, one per line, got {len(got)}: {short(got)}. "
+        "Streaming means each line leaves the server as soon as it is ready, not once the "
+        "whole text is built.",
+        nudge="Look at how many times your generator yields, and what each yield holds.",
+        expected=shown_lines(expected),
+        actual=shown_lines(got),
     )
 
 
@@ -159,44 +192,66 @@ def events_check(ex: Exercise, t: Transcript, expected: list[str]) -> Check:
             False,
             f"The events have type {sorted(types)!r}: EventSource's onmessage only sees events "
             "without an event: field. Leave event: out.",
+            nudge="Look at the fields of each event: which one makes onmessage skip it?",
         )
-    return Check("events", False, _events_problem(ex, t, expected, got))
-
-
-def _events_problem(ex: Exercise, t: Transcript, expected: list[str], got: list[str]) -> str:
-    """Explain why the parsed events differ from the expected ones."""
+    why, nudge = _events_problem(ex, t, expected, got)
     head = (
         f"A browser would fire {len(got)} message events with data {short(got)}; "
         f"expected {short(expected)}."
     )
+    # The same number of events: compare their data; otherwise what went over the wire.
+    per_event = len(got) == len(expected)
+    return Check(
+        "events",
+        False,
+        f"{head} {why}",
+        nudge=nudge,
+        expected=shown_lines(expected) if per_event else body_lines(_wire(expected)),
+        actual=shown_lines(got) if per_event else body_lines(t.body.decode("utf-8", "replace")),
+    )
+
+
+def _wire(items: list[str]) -> str:
+    """The plainest event stream carrying ``items``: one data line and a blank line each."""
+    return "".join(f"data: {item}\n\n" for item in items)
+
+
+def _events_problem(
+    ex: Exercise, t: Transcript, expected: list[str], got: list[str]
+) -> tuple[str, str]:
+    """Why the parsed events differ from the expected ones, and where to look."""
+    ending = (
+        "Look at what your generator yields after each message's text: how does a browser "
+        "know that one event is over?"
+    )
     if not got and t.discarded == "\n".join(expected):
-        return (
-            f"{head} All the messages ran into one event that never ended: end each one "
-            f"with \\n\\n, not \\n.{hint(EX2)}"
-        )
+        return "All the messages ran into one event that never ended.", ending
     if not got and (t.discarded is not None or t.unterminated_line):
-        return (
-            f"{head} No event was ever completed: each event must end with a blank line.{hint(EX2)}"
-        )
+        return "No event was ever completed: each event must end with a blank line.", ending
     if got == ["\n".join(expected)]:
-        return (
-            f"{head} All the messages ran into one event: end each one with \\n\\n, "
-            f"not \\n.{hint(EX2)}"
-        )
+        return "All the messages ran into one event: nothing ended the first ones.", ending
     if got == [json.dumps(item) for item in expected]:
         return (
-            f"{head} The data is JSON-encoded (quoted). Send the text itself: "
-            'f"data: {text}\\n\\n", or ServerSentEvent(raw_data=text), not data=text.'
+            "The data is JSON-encoded (quoted): a browser hands the quotes to the page as "
+            "part of the text.",
+            "Look at how each item becomes the event's data: what adds the quotes?",
         )
     if got == list(DEFAULT_MESSAGES if ex is EX2 else DEFAULT_TOKENS):
         source = "messages" if ex is EX2 else "client.stream(prompt)"
-        return f"{head} That is the module's own data: read `{source}` when the request comes in."
+        return (
+            f"That is the module's own data: read `{source}` when the request comes in.",
+            "Look at where your generator gets its items from.",
+        )
     if got == [item[1:] if item.startswith(" ") else item for item in expected]:
         return (
-            f"{head} Leading spaces were eaten: a browser removes ONE space after 'data:', so "
-            'write f"data: {token}\\n\\n" with the space, and a token\'s own space survives.'
+            "Leading spaces were eaten: a browser removes one space after 'data:', so a "
+            "token's own leading space is lost when nothing is written before it.",
+            "Look at the characters between 'data:' and the token in what you yield.",
         )
-    return f"{head} Send one 'data: ' line per item, then a blank line.{hint(ex)}"
+    return (
+        "Send one 'data: ' line per item, then a blank line.",
+        "Compare what your generator yields with the expected events, character by character.",
+    )
 
 
 def event_chunks_check(t: Transcript, expected: list[str]) -> list[Check]:

@@ -3,23 +3,30 @@
     pytest -p grader.pytest_plugin --submission PATH [--submission PATH ...]
 
 Each check of each exercise becomes one test item named
-``PATH::ex1::chunks``. Grading happens here, in pytest's own process, through
-the same sandboxed runner as the command line: the submitted code runs in its
-jailed server, so nothing it does can touch pytest or its reports.
+``PATH::ex1::chunks``. Grading never happens in pytest's own process: that
+process may have imported anything (the reference solutions, a test suite's
+helpers), and a sandbox forked from it would hold all of it in memory, where
+submitted code finds it (``gc.get_objects()``). The plugin runs the grader's
+command line in a fresh interpreter, which imports only the grader and forks
+each submission's sandbox from there, and turns its JSON report into items.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from grader.batch import Job, run_batch
-from grader.results import Check
-from grader.sandbox import Limits
+import grader
 
 OPTION = "--submission"
+EXERCISES_PER_SUBMISSION = 3
+SAFETY_MARGIN = 120.0  # the grader enforces every deadline itself; this guards the unexpected
 
 
 class CheckFailed(Exception):
@@ -29,14 +36,14 @@ class CheckFailed(Exception):
 class CheckItem(pytest.Item):
     """One check of one exercise of one submission."""
 
-    def __init__(self, *, check: Check, **kwargs: Any) -> None:
+    def __init__(self, *, check: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.check = check
 
     def runtest(self) -> None:
         """Fail with the check's message when the check failed."""
-        if not self.check.passed:
-            raise CheckFailed(self.check.message)
+        if self.check.get("passed") is not True:
+            raise CheckFailed(str(self.check.get("message", "")))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         """Show the feedback alone, not a traceback of this plugin."""
@@ -70,10 +77,33 @@ def pytest_collection_modifyitems(
     for path in paths:
         if not Path(path).is_dir():
             raise pytest.UsageError(f"{OPTION} {path}: no such submission folder")
-    jobs = [Job(path, Path(path)) for path in paths]
-    limits = Limits(timeout=config.getoption("--grader-timeout"))
-    for result in run_batch(jobs, limits, workers=len(jobs)):
-        for exercise in result.exercises:
-            for check in exercise.checks:
-                name = f"{result.submission}::{exercise.id}::{check.name}"
+    for result in grade(paths, config.getoption("--grader-timeout")):
+        for exercise in result["exercises"]:
+            for check in exercise["checks"]:
+                name = f"{result['submission']}::{exercise['id']}::{check['name']}"
                 items.append(CheckItem.from_parent(session, name=name, check=check))
+
+
+def grade(paths: list[str], timeout: float) -> list[dict[str, Any]]:
+    """The grader command line's JSON results for ``paths``, graded in a fresh interpreter."""
+    command = [sys.executable, "-m", "grader", "--format", "json", "--no-progress"]
+    command += ["--timeout", str(timeout), "--", *paths]
+    # The grader this plugin came from, even where pytest found it only through its own sys.path.
+    home = str(Path(grader.__file__).resolve().parents[1])
+    python_path = os.pathsep.join(filter(None, [home, os.environ.get("PYTHONPATH")]))
+    limit = len(paths) * EXERCISES_PER_SUBMISSION * timeout * 3 + SAFETY_MARGIN
+    try:
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=limit,
+            env={**os.environ, "PYTHONPATH": python_path},
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise pytest.UsageError(f"the grader did not finish within {limit:g} s") from None
+    if done.returncode not in (0, 1):
+        why = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
+        raise pytest.UsageError(f"the grader failed: {why[0]}")
+    return list(json.loads(done.stdout)["submissions"])

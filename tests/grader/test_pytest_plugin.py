@@ -46,3 +46,18 @@ def test_a_missing_folder_is_a_usage_error(tmp_path):
     done = run_plugin(tmp_path, tmp_path / "nope")
     assert done.returncode == 4  # pytest's exit status for a usage error
     assert "no such submission folder" in done.stderr
+
+
+def test_a_submission_cannot_reach_solutions_that_pytest_imported(tmp_path):
+    # A course's own tests often import the reference solutions into pytest's process;
+    # this forger rebuilds them from any of their functions still alive in its server's memory.
+    (tmp_path / "conftest.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+        "import solutions.ex1_stream_lines, solutions.ex2_fix_sse, solutions.ex3_async_tokens\n"
+    )
+    done = run_plugin(tmp_path, ROOT / "tests" / "corpus" / "forgers" / "gc_hunt_reference")
+    assert done.returncode == 1, done.stdout + done.stderr
+    failed = [line for line in done.stdout.splitlines() if line.startswith("FAILED ")]
+    for exercise in ("ex1", "ex2", "ex3"):
+        assert any(f"gc_hunt_reference::{exercise}::" in line for line in failed), done.stdout
+    assert "exercise 1: yield each element of `lines`" in done.stdout
