@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise of the lesson: where it lives, what it serves, and its hint."""
+    """One exercise of the lesson: where it lives, what it serves, and its hint.
+
+    ``hint`` is the lesson's own hint, word for word.
+    """
 
     id: str
     module: str
@@ -36,7 +39,7 @@ EX1 = Exercise(
     hint=(
         'Write a generator that loops over lines and yields f"{line}\\n" for each, then '
         'return StreamingResponse(gen(), media_type="text/plain"). Each yield is sent as '
-        "its own chunk."
+        "its own chunk, so the body comes out as 'alpha\\nbeta\\ngamma\\n'."
     ),
 )
 
@@ -49,9 +52,10 @@ EX2 = Exercise(
     media_type="text/event-stream",
     source_name="messages",
     hint=(
-        "Each SSE message must end with a blank line, that is \\n\\n. Without the double "
-        'newline the client cannot tell where one event ends. The fix is yield f"data: '
-        '{msg}\\n\\n", and the media_type must be text/event-stream.'
+        "Each SSE message must end with a blank line \u2014 that is, \\n\\n. Without the "
+        "double newline the client can\u2019t tell where one event ends, so it keeps waiting. "
+        'The fix is yield f"data: {msg}\\n\\n". The media_type must also be '
+        "text/event-stream."
     ),
 )
 
@@ -64,9 +68,11 @@ EX3 = Exercise(
     media_type="text/event-stream",
     source_name="client",
     hint=(
-        "Use an async def generator. Each token comes from an awaitable call, so an async "
-        "generator can await between yields without blocking the event loop, keeping the "
-        "worker free to serve other requests. A plain def generator cannot await."
+        "Use an async def generator (async def ...: ... yield ...). Because each token comes "
+        "from an awaitable call, an async generator lets you await between yields without "
+        "blocking the event loop, keeping the worker free to serve other requests. A plain "
+        "def generator can\u2019t await, so it wouldn\u2019t be able to call the async client "
+        "correctly."
     ),
 )
 

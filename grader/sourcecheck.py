@@ -7,6 +7,8 @@ import ast
 from grader.contract import EX3
 from grader.results import Check
 
+NUDGE = "Look at how your generator is defined: can it await what client.stream() gives it?"
+
 
 def _is_generator(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """True when the function's own body (not a nested function's) yields."""
@@ -61,13 +63,15 @@ def async_generator_check(source: str) -> Check:
             False,
             f"{names} is a plain def generator. Starlette runs a sync generator in a worker "
             "thread of its threadpool, where it cannot await client.stream(); each token must "
-            f"be awaited.\nHint (lesson 3): {EX3.hint}",
+            "be awaited.",
+            nudge=NUDGE,
         )
     if not async_gens:
         return Check(
             "async generator",
             False,
             "No async def generator found: stream the tokens from an async def function that "
-            f"yields.\nHint (lesson 3): {EX3.hint}",
+            "yields.",
+            nudge=NUDGE,
         )
     return Check("async generator", True, f"{', '.join(async_gens)}() is an async generator.")

@@ -2,12 +2,13 @@
 
 Format: Gradescope's "Autograder Specifications" page (the results.json section).
 Each exercise becomes one visible test that carries its score and everything the
-student needs: every check, the failure messages, the advice and, for a failed
-stream, the chunk timeline. Each exercise also gets a "hidden" test, which students
-never see and which carries no points, holding what only instructors should read:
-timings and each check's details. "hidden" rather than "after_published" because the
-specification says a test students cannot yet see hides their total score, while
-hidden tests, which carry no points, do not.
+student needs, as the notebook shows it (grader/report/html.py): every check with
+its ✓ or ✗ and message, expected and received side by side, the nudge and the
+lesson's hint folded away, the advice and the timeline. Each exercise also gets a
+"hidden" test, which students never see and which carries no points, holding what
+only instructors should read: timings and each check's details. "hidden" rather
+than "after_published" because the specification says a test students cannot yet
+see hides their total score, while hidden tests, which carry no points, do not.
 """
 
 from __future__ import annotations
@@ -15,37 +16,26 @@ from __future__ import annotations
 import json
 import math
 
-from grader.report.timeline import timeline_table
+from grader.report.html import render_exercise
 from grader.report.wording import fraction, graded_checks, title, visible
-from grader.results import Check, ExerciseResult, SubmissionResult
+from grader.results import ExerciseResult, SubmissionResult
 
 VISIBLE = "visible"
 HIDDEN = "hidden"
 PLAIN_TEXT = "text"  # shown as-is: no HTML or Markdown from a submission is ever rendered
+# The student's test output is HTML that the renderer built, everything from the submission
+# in it escaped. The specification's "Output String Formatting" section says Gradescope
+# sanitizes HTML output and may drop some elements; it promises nothing about images, so the
+# timeline is a text sparkline rather than a data: URI image.
+HTML = "html"
+TIMELINE = "sparkline"
 PASSED = "passed"
 FAILED = "failed"
 
 
-def check_line(check: Check) -> str:
-    """One check for the student: its verdict, name and, when it failed, its message."""
-    if check.passed:
-        return f"[pass] {visible(check.name)}"
-    message = visible(check.message).replace("\n", "\n       ")
-    return f"[FAIL] {visible(check.name)}: {message}"
-
-
 def student_output(result: ExerciseResult) -> str:
-    """What the student reads about one exercise."""
-    verdict = "passed" if result.passed else "failed"
-    lines = [f"{title(result.id)}: {verdict}, {fraction(result.score, result.max_score)} points."]
-    lines += [check_line(check) for check in graded_checks(result)]
-    if result.advice:
-        lines.append("\nAdvice (not scored):")
-        lines += [f"  - {visible(advice)}" for advice in result.advice]
-    if not result.passed and result.timeline:
-        lines.append("\nWhat the client received, chunk by chunk:")
-        lines += [f"  {line}" for line in timeline_table(result.timeline)]
-    return "\n".join(lines)
+    """What the student reads about one exercise, as HTML."""
+    return render_exercise(result, chart_style=TIMELINE, style=False)
 
 
 def instructor_output(result: ExerciseResult) -> str:
@@ -73,7 +63,7 @@ def exercise_tests(result: ExerciseResult, number: int) -> list[dict[str, object
         "max_score": result.max_score,
         "status": status(result),
         "output": student_output(result),
-        "output_format": PLAIN_TEXT,
+        "output_format": HTML,
         "visibility": VISIBLE,
     }
     instructor = {

@@ -9,6 +9,7 @@ import textwrap
 from dataclasses import dataclass
 
 from grader.contract import EXERCISE_IDS
+from grader.hints import nudge
 from grader.report.timeline import timeline_table
 from grader.report.untrusted import single_line
 from grader.report.wording import fraction, graded_checks, title, visible
@@ -21,6 +22,7 @@ DIM = "2"
 INDENT = " " * 6
 MESSAGE_INDENT = " " * 4
 NOTHING_GRADED = "No submissions were graded."
+NUDGE_MARK = "→"  # before the nudge: where to look for the first failure's mistake
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ def exercise_lines(result: ExerciseResult, style: Style) -> list[str]:
     for check in graded_checks(result):
         if not check.passed:
             details += check_lines(check)
+    if failures := result.failures():
+        details.append(f"{NUDGE_MARK} {visible(nudge(failures[0]))}")
     for advice in result.advice:
         details += labelled_lines("advice", advice)
     if not result.passed and result.timeline:

@@ -7,6 +7,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from grader.hints import ENV_FILE
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "exercises" / "exercises.ipynb"
 CELL_TIMEOUT = 120
@@ -14,16 +16,27 @@ CELL_TIMEOUT = 120
 pytestmark = pytest.mark.slow
 
 
-def run_notebook_beside(modules: Path, tmp_path: Path) -> list[str]:
-    """Run the notebook beside copies of ``modules``' exercise files; return the check outputs."""
+def run_notebook_beside(modules: Path, tmp_path: Path, mime: str = "text/plain") -> list[str]:
+    """Run the notebook beside copies of ``modules``' exercise files; the checks' ``mime`` output.
+
+    Failures are counted in a file of the test's own, so the hints start afresh.
+    """
     for module in modules.glob("ex*.py"):
         shutil.copy(module, tmp_path / module.name)
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(
-        nb, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
-    ).execute()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(ENV_FILE, str(tmp_path / "hints.json"))
+        NotebookClient(
+            nb,
+            timeout=CELL_TIMEOUT,
+            kernel_name="python3",
+            resources={"metadata": {"path": tmp_path}},
+        ).execute()
     checks = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("check(")]
-    return ["".join(o.get("text", "") for o in c.outputs) for c in checks]
+    return [
+        "".join(str(o.get("data", {}).get(mime, "")) for o in c.outputs if "data" in o)
+        for c in checks
+    ]
 
 
 def test_the_notebook_ships_without_outputs():
@@ -47,3 +60,11 @@ def test_check_cells_pass_the_reference_solutions(tmp_path):
     for exercise_id, output in zip(("ex1", "ex2", "ex3"), outputs, strict=True):
         assert f"{exercise_id}   PASS" in output
         assert "FAIL" not in output
+
+
+def test_check_cells_render_html_for_jupyterlab(tmp_path):
+    ex1, ex2, _ = run_notebook_beside(ROOT / "exercises", tmp_path, "text/html")
+    assert '<div class="sse-feedback" data-exercise="ex1">' in ex1
+    assert '<tr class="sse-check sse-fail"><td class="sse-mark">✗</td>' in ex2
+    assert '<img class="sse-timeline" alt="' in ex2
+    assert '<details class="sse-hint">' in ex2  # the first failure: the hint stays folded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -312,11 +313,14 @@ def test_gradescope_validates_and_scores(alice):
 def test_gradescope_student_feedback_is_visible_and_complete(alice):
     ex2 = next(t for t in gradescope(alice)["tests"] if t["name"].startswith("ex2: Fix"))
     assert ex2["visibility"] == "visible"
-    assert "[pass] media type" in ex2["output"]
-    assert "[FAIL] event framing: no event ever ended" in ex2["output"]
-    assert "end each event with a blank line" in ex2["output"]
-    assert "yield f'data: {msg}\\n\\n'" in ex2["output"]
-    assert "'data: tests passed'" in ex2["output"]
+    output = html.unescape(ex2["output"])
+    assert re.search(r'<tr class="sse-check sse-pass">.*?✓.*?media type', output)
+    assert re.search(r'<tr class="sse-check sse-fail">.*?✗.*?event framing', output)
+    assert "no event ever ended\nend each event with a blank line" in output
+    assert "yield f'data: {msg}\\n\\n'" in output
+    assert "'data: tests passed'" in output
+    assert '<pre class="sse-timeline">' in output
+    assert '<details class="sse-hint">' in output
     assert SECRET not in ex2["output"]
 
 
@@ -332,11 +336,16 @@ def test_gradescope_instructor_details_are_hidden_and_worth_nothing(alice):
     assert document["stdout_visibility"] == "hidden"
 
 
-def test_gradescope_output_is_plain_text_so_nothing_is_rendered(hostile):
+def test_gradescope_student_output_is_html_with_everything_escaped(hostile):
+    hostile.exercises[0].checks.append(Check("<b>bold</b>", False, "<script>alert(1)</script>"))
     document = gradescope(hostile)
     assert document["output_format"] == "text"
-    assert {t["output_format"] for t in document["tests"]} == {"text"}
+    formats = {t["visibility"]: t["output_format"] for t in document["tests"]}
+    assert formats == {"visible": "html", "hidden": "text"}
     assert ESCAPE not in json.dumps(document, ensure_ascii=False)
+    shown = document["tests"][0]["output"]
+    assert "<script>" not in shown and "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
+    assert "<b>bold" not in shown and "&lt;b&gt;bold&lt;/b&gt;" in shown
 
 
 @pytest.mark.parametrize("count", [0, 2])
