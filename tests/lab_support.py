@@ -8,6 +8,7 @@ machine's own set-up leaks in and nothing is left behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -100,31 +101,47 @@ def private_home(owner: pwd.struct_passwd | None) -> Iterator[dict[str, str]]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def as_user(owner: pwd.struct_passwd | None) -> list[str]:
-    """The command prefix that drops root for ``owner``, or nothing to stay as we are."""
-    if owner is None:
-        return []
-    return ["setpriv", f"--reuid={owner.pw_uid}", f"--regid={owner.pw_gid}", "--clear-groups"]
+@dataclass(frozen=True)
+class Identity:
+    """Who the lab runs as: a name for messages, the command prefix, the owner of its files."""
+
+    name: str
+    prefix: tuple[str, ...] = ()
+    owner: pwd.struct_passwd | None = None  # None: the files may stay ours
 
 
-def unprivileged_user() -> pwd.struct_passwd | None:
-    """A user without root's powers who can run the kit's Python (None: we already are one).
+AS_WE_ARE = Identity("the test's own user")
 
-    Skips, saying why, only when the machine makes it impossible.
+
+def unprivileged() -> Identity:
+    """An identity without root's powers that can run the kit's Python.
+
+    As root: the user nobody (setpriv), or else a user namespace whose only user is
+    1000, mapped onto us, so the kit's files are readable wherever the clone lives.
+    Skips, saying why, only when the machine allows neither.
     """
     if os.geteuid() != 0:
-        return None
-    if shutil.which("setpriv") is None:
-        pytest.skip("setpriv (util-linux) is missing, so the test cannot drop root")
-    try:
-        user = pwd.getpwnam(UNPRIVILEGED_USER)
-    except KeyError:
-        pytest.skip(f"there is no user {UNPRIVILEGED_USER!r} to run the lab as")
-    probe = [*as_user(user), sys.executable, "-c", "import jupyterlab, grader.bootstrap"]
-    done = subprocess.run(probe, capture_output=True, text=True, cwd="/", check=False)
-    if done.returncode != 0:
-        pytest.skip(f"user {user.pw_name} cannot run the kit's Python here: {done.stderr[-300:]}")
-    return user
+        return AS_WE_ARE
+    tried = []
+    for identity in candidates():
+        probe = [*identity.prefix, sys.executable, "-c", "import jupyterlab, grader.bootstrap"]
+        done = subprocess.run(probe, capture_output=True, text=True, cwd="/", check=False)
+        if done.returncode == 0:
+            return identity
+        tried.append(f"{identity.name}: {done.stderr.strip()[-200:]}")
+    pytest.skip("no user without root's powers can run the kit's Python here: " + "; ".join(tried))
+
+
+def candidates() -> Iterator[Identity]:
+    """The ways to drop root that this machine has tools for."""
+    if shutil.which("setpriv"):
+        with contextlib.suppress(KeyError):
+            user = pwd.getpwnam(UNPRIVILEGED_USER)
+            drop = (f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups")
+            yield Identity(user.pw_name, ("setpriv", *drop), user)
+    if shutil.which("unshare"):
+        mapped = ("unshare", "--user", "--map-user=1000", "--map-group=1000")
+        yield Identity("user 1000 of a user namespace", mapped)
 
 
 def wait_for_url(process: subprocess.Popen[bytes], log: Path) -> str:
@@ -159,20 +176,20 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def bootstrap_lab(
-    owner: pwd.struct_passwd | None, log: Path, root_dir: Path | None = None
+    identity: Identity, log: Path, root_dir: Path | None = None
 ) -> Iterator[RunningLab]:
-    """Run `python3 -m grader.bootstrap lab` as ``owner`` until the block ends, then stop it.
+    """Run `python3 -m grader.bootstrap lab` as ``identity`` until the block ends, then stop it.
 
     On leaving, the bootstrap must have exited 0 and the lab must no longer listen.
     """
     environment_is_current()
     port = free_port()
-    command = [*as_user(owner), sys.executable, "-m", "grader.bootstrap", "lab", "--no-browser"]
+    command = [*identity.prefix, sys.executable, "-m", "grader.bootstrap", "lab", "--no-browser"]
     command += [f"--ServerApp.ip={LOOPBACK}", f"--ServerApp.port={port}"]
     command += ["--ServerApp.port_retries=0"]
     if root_dir is not None:
         command.append(f"--ServerApp.root_dir={root_dir}")
-    with private_home(owner) as env:
+    with private_home(identity.owner) as env:
         with log.open("wb") as output:
             process = subprocess.Popen(
                 command,

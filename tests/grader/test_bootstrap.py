@@ -11,7 +11,7 @@ import httpx2
 import pytest
 
 from grader import bootstrap
-from tests.lab_support import ROOT_NOTE, RunningLab, bootstrap_lab, unprivileged_user
+from tests.lab_support import AS_WE_ARE, ROOT_NOTE, RunningLab, bootstrap_lab, unprivileged
 from tests.test_jupyterlab import LOOPBACK
 
 
@@ -29,14 +29,14 @@ def check_served(lab: RunningLab) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0, reason="the test runs as a user without root's powers")
 def test_lab_as_root_allows_root_says_so_and_prints_its_url(tmp_path):
-    with bootstrap_lab(None, tmp_path / "lab.log") as lab:
+    with bootstrap_lab(AS_WE_ARE, tmp_path / "lab.log") as lab:
         check_served(lab)
     assert ROOT_NOTE in lab.log.read_text()
 
 
 @pytest.mark.slow
 def test_lab_as_another_user_starts_without_allow_root(tmp_path):
-    with bootstrap_lab(unprivileged_user(), tmp_path / "lab.log") as lab:
+    with bootstrap_lab(unprivileged(), tmp_path / "lab.log") as lab:
         check_served(lab)
     log = lab.log.read_text()
     assert ROOT_NOTE not in log
