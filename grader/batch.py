@@ -5,8 +5,14 @@ them submissions one at a time over pipes. A worker grades a submission (its
 code served by a sandbox the worker forks), writes the full result to
 ``<results dir>/<name>.json`` atomically and asks for the next. A worker that
 dies costs only the submission it was grading, which is reported as such, and
-is replaced. A re-run into the same results folder loads what is already there
-instead of grading it again, so an interrupted batch loses nothing.
+is replaced.
+
+A record is named after the submission's folder, whatever spelling of its path
+was given, and holds the fingerprint of what it was graded from (the folder's
+files, the grader and the options that decide verdicts: see grader.fingerprint).
+A re-run into the same results folder reuses a record only while that fingerprint
+still matches, so an interrupted batch loses nothing and a changed file is never
+left with a stale grade. Records of any other layout are ignored and replaced.
 """
 
 from __future__ import annotations
@@ -22,10 +28,11 @@ import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.contract import EXERCISES, Exercise
+from grader.fingerprint import canonical_folder, setup_fingerprint, submission_fingerprint
 from grader.jail import foreign_modules, name_process
 from grader.results import SubmissionResult, failed_exercise, from_record, to_record
 from grader.runner import grade_submission
@@ -33,45 +40,61 @@ from grader.sandbox import Limits, warm_up
 
 WORKER_FAILED = 70
 INDEX_BYTES = 4  # a job index on the pipe to a worker: one write, so never split
+RECORD_LAYOUT = 2  # records without this layout (older grader versions) are never reused
 
 
 @dataclass(frozen=True)
 class Job:
-    """One submission to grade: the label reports use (the path as given) and its folder."""
+    """One submission to grade: the label reports use (the path as given) and its folder.
+
+    ``fingerprint`` is what its saved result must have been graded from to be
+    reused; None means never reuse one.
+    """
 
     label: str
     folder: Path
+    fingerprint: str | None = None
 
     def record_name(self) -> str:
-        """A file name unique to this submission's label."""
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.label).strip("._")[-60:] or "submission"
-        digest = hashlib.sha256(self.label.encode()).hexdigest()[:8]
+        """A file name unique to this submission's folder, however its path is spelled."""
+        where = canonical_folder(self.folder)
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", where).strip("._")[-60:] or "submission"
+        digest = hashlib.sha256(os.fsencode(where)).hexdigest()[:16]
         return f"{slug}-{digest}.json"
 
 
 Progress = Callable[[Job, SubmissionResult, bool], None]
 
 
-def load_record(path: Path) -> SubmissionResult | None:
-    """A result saved by an earlier run, or None when absent or unreadable."""
+def load_record(path: Path, fingerprint: str | None = None) -> SubmissionResult | None:
+    """A saved result, or None when absent, unreadable, of another layout or, when a
+    ``fingerprint`` is given, graded from something else."""
     try:
-        return from_record(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError):
+        envelope = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(envelope, dict) or envelope.get("layout") != RECORD_LAYOUT:
+            return None
+        if fingerprint is not None and envelope.get("fingerprint") != fingerprint:
+            return None
+        return from_record(envelope["result"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def save_record(path: Path, result: SubmissionResult) -> None:
-    """Write a result atomically: a reader sees the whole file or none."""
+def save_record(path: Path, result: SubmissionResult, fingerprint: str | None) -> None:
+    """Write a result and what it was graded from atomically: a reader sees all of it or none."""
+    envelope = {"layout": RECORD_LAYOUT, "fingerprint": fingerprint, "result": to_record(result)}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".record-", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(to_record(result), out, ensure_ascii=False)
+        json.dump(envelope, out, ensure_ascii=False)
     Path(tmp).replace(path)
 
 
 def crashed(job: Job, exercises: tuple[Exercise, ...], why: str) -> SubmissionResult:
     """A result for a submission the grader itself failed on, so the batch still accounts for it."""
     message = f"The grader could not grade this submission ({why}); please tell your instructor."
-    return SubmissionResult(job.label, [failed_exercise(ex, "graded", message) for ex in exercises])
+    return SubmissionResult(
+        job.label, [failed_exercise(ex, "graded", message) for ex in exercises], ungraded=why
+    )
 
 
 @contextmanager
@@ -93,13 +116,20 @@ def run_batch(
     workers: int = 2,
     results_dir: Path | None = None,
     progress: Progress | None = None,
+    regrade: bool = False,
 ) -> list[SubmissionResult]:
-    """Grade every job, reusing saved results; return results in the order of ``jobs``."""
+    """Grade every job, reusing saved results that still match unless ``regrade``.
+
+    Results come back in the order of ``jobs``.
+    """
+    if results_dir is not None:
+        setup = setup_fingerprint(limits, exercises)
+        jobs = [replace(job, fingerprint=submission_fingerprint(job.folder, setup)) for job in jobs]
     with results_folder(results_dir) as folder:
         done: dict[int, SubmissionResult] = {}
         todo = []
         for index, job in enumerate(jobs):
-            saved = load_record(folder / job.record_name()) if results_dir else None
+            saved = None if regrade else _reusable(folder, job)
             if saved is not None:
                 done[index] = saved
                 if progress:
@@ -108,7 +138,7 @@ def run_batch(
                 todo.append(index)
         if len(todo) == 1:  # one submission: no worker to fork, no result to pass back
             job = jobs[todo[0]]
-            done[todo[0]] = _grade_and_save(job, folder, limits, exercises)
+            done[todo[0]] = _grade_here(job, folder, limits, exercises)
             if progress:
                 progress(job, done[todo[0]], False)
         else:
@@ -116,13 +146,34 @@ def run_batch(
         return [done[i] for i in range(len(jobs))]
 
 
+def _reusable(folder: Path, job: Job) -> SubmissionResult | None:
+    """The job's saved result when it was graded from exactly what would be graded now."""
+    if job.fingerprint is None:
+        return None
+    saved = load_record(folder / job.record_name(), job.fingerprint)
+    if saved is not None:
+        saved.submission = job.label  # the same folder may have been given another way
+    return saved
+
+
 def _grade_and_save(
     job: Job, folder: Path, limits: Limits, exercises: tuple[Exercise, ...]
 ) -> SubmissionResult:
     """Grade one submission and save its record."""
     result = grade_submission(job.folder, limits, exercises, label=job.label)
-    save_record(folder / job.record_name(), result)
+    save_record(folder / job.record_name(), result, job.fingerprint)
     return result
+
+
+def _grade_here(
+    job: Job, folder: Path, limits: Limits, exercises: tuple[Exercise, ...]
+) -> SubmissionResult:
+    """Grade one submission in this process; a grader failure costs only this submission."""
+    try:
+        return _grade_and_save(job, folder, limits, exercises)
+    except Exception as exc:
+        traceback.print_exc()
+        return crashed(job, exercises, f"{type(exc).__name__} in the grader")
 
 
 @dataclass

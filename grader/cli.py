@@ -3,7 +3,9 @@
     python -m grader [PATH ...] [--submissions DIR] [--format FORMAT] [--output FILE] ...
 
 Exit status: 0 when every graded exercise passed, 1 when any failed, 2 for a
-usage error (one line on stderr), 130 when interrupted.
+usage error or a report that cannot be written (one line on stderr), 130 when
+interrupted. A batch (``--submissions``, several PATHs or ``--results-dir``) ends
+with one summary line on stderr; grading one PATH prints only the report.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import NoReturn
 from grader.batch import Job, run_batch
 from grader.contract import EXERCISE_IDS, EXERCISES, exercise
 from grader.progress import ProgressBar
-from grader.report import FORMATS, render
+from grader.report import FORMATS, render, submission_names, write_gradescope_folders
+from grader.results import SubmissionResult
 from grader.sandbox import Limits, MiB, check_reachable, scratch_folder
 from grader.watch import watch
 
@@ -40,14 +43,24 @@ streams (one chunk per item, nothing held back, an event loop that is never
 blocked).
 """
 EPILOG = """\
-exit status: 0 every exercise passed, 1 some exercise failed, 2 usage error,
-130 interrupted (saved results are kept; run again with the same --results-dir
-to continue).
+a batch (--submissions, several PATHs, or --results-dir) ends with one line on
+stderr: how many submissions were graded or reused, how many got full marks,
+how many the grader could not grade, and where the report went (--quiet: none).
+
+saved results (--results-dir) are reused only while they match what would be
+graded now: the submission's files, the grader's version and the options that
+decide verdicts (--exercise, --timeout, --memory, --cpu, --output-limit,
+--allow-network). Any other spelling of a folder's path finds the same record.
+
+exit status: 0 every exercise passed, 1 some exercise failed, 2 usage error or a
+report that cannot be written, 130 interrupted (saved results are kept; run again
+with the same --results-dir to continue).
 
 examples:
   python -m grader solutions
   python -m grader --submissions grader/samples --format csv --output grades.csv
   python -m grader --submissions class/ --results-dir results/ --jobs 8
+  python -m grader --submissions class/ --format gradescope --output gradescope/
   python -m grader --exercise ex3 my_work/
 """
 
@@ -94,15 +107,29 @@ def build_parser() -> Parser:
         "--format",
         choices=FORMATS,
         default="text",
-        help="report format: text (default), json, gradescope (results.json), junit, csv",
+        help="report format: text (default), json, gradescope (Gradescope's results.json; "
+        "for a batch, one per submission under --output DIR), junit, csv",
     )
-    add("--output", metavar="FILE", type=Path, help="write the report here instead of stdout")
+    add(
+        "--output",
+        metavar="FILE",
+        type=Path,
+        help="write the report here instead of stdout; with --format gradescope and a batch, "
+        "a folder that gets DIR/<submission>/results.json for each submission",
+    )
     add(
         "--results-dir",
         metavar="DIR",
         type=Path,
-        help="save each submission's full result here as soon as it is known; "
-        "already saved submissions are skipped on a re-run",
+        help="save each submission's full result here as soon as it is known; a re-run "
+        "reuses a saved result while the submission's files, the grader and the options "
+        "that decide verdicts are unchanged, and grades the rest",
+    )
+    add(
+        "--regrade",
+        action="store_true",
+        help="grade every submission again, even those with a matching saved result "
+        "in --results-dir (which are then replaced)",
     )
     add(
         "--jobs",
@@ -156,6 +183,12 @@ def build_parser() -> Parser:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="colour the text report (default: when writing to a terminal)",
+    )
+    add(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no summary line on stderr after a batch (errors are still reported)",
     )
     add(
         "--watch",
@@ -214,9 +247,28 @@ def collect_jobs(parser: Parser, ns: argparse.Namespace) -> list[tuple[str, Path
         if not path.is_dir():
             parser.error(f"no such submission folder: {text}")
         jobs.append((text, path))
-    if ns.format == "gradescope" and len(jobs) != 1:
-        parser.error(f"--format gradescope reports one submission; got {len(jobs)}")
     return jobs
+
+
+def is_batch(ns: argparse.Namespace, jobs: list[Job]) -> bool:
+    """True for a class rather than one student's folder: a folder of them, or several."""
+    return bool(ns.submissions) or len(jobs) > 1
+
+
+def check_destinations(parser: Parser, ns: argparse.Namespace, batch: bool) -> None:
+    """Refuse before grading anything an --output or --results-dir that cannot be used."""
+    if ns.results_dir is not None and ns.results_dir.exists() and not ns.results_dir.is_dir():
+        parser.error(f"--results-dir {ns.results_dir} is a file, not a folder")
+    if ns.format == "gradescope" and batch:
+        if ns.output is None:
+            parser.error(
+                "--format gradescope writes one results.json per submission for a batch: "
+                "give the folder to write them in with --output DIR"
+            )
+        if ns.output.exists() and not ns.output.is_dir():
+            parser.error(f"--output {ns.output} is a file; --format gradescope needs a folder")
+    elif ns.output is not None and ns.output.is_dir():
+        parser.error(f"--output {ns.output} is a folder; give the report's file name")
 
 
 def limits_from(ns: argparse.Namespace) -> Limits:
@@ -239,11 +291,39 @@ def write_report(text: str, output: Path | None) -> None:
     output.write_text(text, encoding="utf-8")
 
 
+def deliver(
+    ns: argparse.Namespace, jobs: list[Job], results: list[SubmissionResult], batch: bool
+) -> str:
+    """Write the report where the options say; return what was written, for the summary."""
+    if ns.format == "gradescope" and batch:
+        names = submission_names([job.folder for job in jobs])
+        write_gradescope_folders(results, names, ns.output)
+        return f"{len(results)} results.json under {ns.output}"
+    color = (ns.output is None and sys.stdout.isatty()) if ns.color is None else ns.color
+    write_report(render(results, ns.format, color=color), ns.output)
+    return "the report to stdout" if ns.output is None else str(ns.output)
+
+
+def summary(results: list[SubmissionResult], reused: int, wrote: str, saved_in: Path | None) -> str:
+    """The one line that tells the instructor what a batch did."""
+    total = len(results)
+    count = f"{total} submission{'' if total == 1 else 's'}"
+    full = sum(r.passed for r in results)
+    ungraded = sum(bool(r.ungraded) for r in results)
+    marks = f"{full} with full marks, {ungraded} could not be graded"
+    if reused == total and total:
+        return f"{PROG}: wrote {wrote} ({count}, all reused from {saved_in}; {marks})"
+    graded = f"{total - reused} graded" + (f", {reused} reused from {saved_in}" if reused else "")
+    return f"{PROG}: {count} ({graded}): {marks}; wrote {wrote}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the grader; return the exit status."""
     parser = build_parser()
     ns = parser.parse_args(argv)
     jobs = [Job(label, folder) for label, folder in collect_jobs(parser, ns)]
+    batch = is_batch(ns, jobs)
+    check_destinations(parser, ns, batch)
     try:
         check_reachable(scratch_folder() / "sandbox")
     except RuntimeError as exc:
@@ -265,11 +345,17 @@ def main(argv: list[str] | None = None) -> int:
                 workers=ns.jobs,
                 results_dir=ns.results_dir,
                 progress=bar.update,
+                regrade=ns.regrade,
             )
     except KeyboardInterrupt:
         saved = f" in {ns.results_dir}" if ns.results_dir else ""
         print(f"{PROG}: interrupted; results saved so far are kept{saved}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    color = (ns.output is None and sys.stdout.isatty()) if ns.color is None else ns.color
-    write_report(render(results, ns.format, color=color), ns.output)
+    try:
+        wrote = deliver(ns, jobs, results, batch)
+    except OSError as exc:
+        print(f"{PROG}: error: cannot write the report: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if (batch or ns.results_dir is not None) and not ns.quiet:
+        print(summary(results, bar.reused, wrote, ns.results_dir), file=sys.stderr)
     return EXIT_PASSED if all(r.passed for r in results) else EXIT_FAILED

@@ -98,6 +98,7 @@ class SubmissionResult:
     exercises: list[ExerciseResult]
     duration: float = 0.0
     notes: list[str] = field(default_factory=list)
+    ungraded: str = ""  # why the grader itself failed on this submission, when it did
 
     @property
     def score(self) -> float:
@@ -177,5 +178,9 @@ def from_record(record: dict[str, Any]) -> SubmissionResult:
         for e in record["exercises"]
     ]
     return SubmissionResult(
-        record["submission"], exercises, record["duration"], list(record["notes"])
+        record["submission"],
+        exercises,
+        record["duration"],
+        list(record["notes"]),
+        str(record.get("ungraded", "")),
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+from pathlib import Path
 
 from grader.results import SubmissionResult
 
@@ -26,3 +28,28 @@ def render(results: list[SubmissionResult], fmt: str, *, color: bool = False) ->
     module, function = RENDERERS[fmt]
     renderer = getattr(importlib.import_module(module), function)
     return renderer(results, color=color) if fmt == "text" else renderer(results)
+
+
+def submission_names(folders: list[Path]) -> list[str]:
+    """A distinct folder name per submission: its own folder's name, numbered when two clash."""
+    names: list[str] = []
+    taken: set[str] = set()
+    for folder in folders:
+        base = Path(os.path.realpath(folder)).name.lstrip(".") or "submission"
+        name, number = base, 1
+        while name in taken:
+            number += 1
+            name = f"{base}-{number}"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def write_gradescope_folders(
+    results: list[SubmissionResult], names: list[str], output: Path
+) -> None:
+    """Gradescope's results.json for each submission, as ``output/<name>/results.json``."""
+    for result, name in zip(results, names, strict=True):
+        target = output / name / "results.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(render([result], "gradescope"), encoding="utf-8")

@@ -33,6 +33,7 @@ FIRST_RESULT_WAIT = 60.0
 PARALLEL_CLASS = 8
 PARALLEL_JOBS = 4  # the default on a two-core machine: two per core
 INTERRUPT_AFTER = 0.3  # seconds after the first saved result, while the next one is graded
+SUMMARY_PREFIX = "python -m grader: "
 
 
 def slow_ex1(seconds: float = SLOW_IMPORT) -> str:
@@ -53,8 +54,12 @@ def saved(results: Path) -> dict[str, int]:
 
 
 def progress_lines(stderr: str) -> list[str]:
-    """The successive states the progress bar drew (text mode reads its \\r as a line end)."""
-    return [line.strip() for line in stderr.splitlines() if line.strip()]
+    """The successive states the progress bar drew (text mode reads its \\r as a line end).
+
+    The batch's summary line, which follows the bar, is left out.
+    """
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return [line for line in lines if not line.startswith(SUMMARY_PREFIX)]
 
 
 # --- saved results -----------------------------------------------------------------------
@@ -170,6 +175,8 @@ def test_a_worker_that_dies_costs_only_the_submission_it_was_grading(tmp_path: P
     assert len(lost) == 1, submissions
     messages = [c["message"] for e in lost[0]["exercises"] for c in e["checks"]]
     assert all("could not grade this submission (the worker died)" in m for m in messages)
+    summary = stderr.strip().splitlines()[-1]
+    assert summary.startswith(SUMMARY_PREFIX) and ", 1 could not be graded;" in summary
 
 
 # --- parallel grading -------------------------------------------------------------------

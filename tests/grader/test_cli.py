@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from grader.contract import EX1, EX2, EX3, EXERCISE_IDS
@@ -30,6 +31,7 @@ DOCUMENTED_OPTIONS = (
     "--format",
     "--output",
     "--results-dir",
+    "--regrade",
     "--jobs",
     "--timeout",
     "--memory",
@@ -40,6 +42,7 @@ DOCUMENTED_OPTIONS = (
     "--no-progress",
     "--color",
     "--no-color",
+    "--quiet",
 )
 FORMATS = ("text", "json", "gradescope", "junit", "csv")
 SUBMISSION_KEYS = ["submission", "score", "max_score", "exercises"]
@@ -137,7 +140,17 @@ USAGE_ERRORS = {
     "unknown exercise": ["--exercise", "ex4", "solutions"],
     "unknown format": ["--format", "xml", "solutions"],
     "no jobs": ["--jobs", "0", "solutions"],
-    "gradescope for two": ["--format", "gradescope", "solutions", "exercises"],
+    "gradescope for two, no folder": ["--format", "gradescope", "solutions", "exercises"],
+    "gradescope for a class, to a file": [
+        "--format",
+        "gradescope",
+        "--submissions",
+        "grader/samples",
+        "--output",
+        "README.md",
+    ],
+    "a report into a folder": ["--output", "grader", "solutions"],
+    "results in a file": ["--results-dir", "README.md", "solutions"],
 }
 
 
@@ -157,7 +170,8 @@ def test_a_usage_error_exits_2_with_one_line(case: str, tmp_path: Path) -> None:
 
 def test_json_is_all_that_is_printed(stubs_then_solutions: subprocess.CompletedProcess) -> None:
     report(stubs_then_solutions)
-    assert stubs_then_solutions.stderr == ""
+    assert stubs_then_solutions.stderr.count("\n") == 1  # the batch's summary line
+    assert stubs_then_solutions.stderr.startswith("python -m grader: 2 submissions")
 
 
 def test_json_has_one_entry_per_path_in_the_order_given(
@@ -277,3 +291,95 @@ def test_without_root_a_private_temporary_folder_is_fine(tmp_path: Path) -> None
     done = grader("solutions", "--format", "csv", env=env, command=(*prefix, *GRADER))
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "solutions,1,1,1,3,3"
+
+
+# --- after a batch -----------------------------------------------------------------------
+
+STUB_EX2 = (ROOT / "exercises" / EX2.filename).read_text(encoding="utf-8")
+GRADESCOPE_SCHEMA = json.loads((Path(__file__).parent / "gradescope_schema.json").read_text())
+
+
+@pytest.fixture
+def two_students(tmp_path: Path) -> Path:
+    """A class of two: ada is right throughout, ben left exercise 2 as the stub."""
+    make_submission(tmp_path / "class" / "ada")
+    make_submission(tmp_path / "class" / "ben", {EX2: STUB_EX2})
+    return tmp_path / "class"
+
+
+def last_line(done: subprocess.CompletedProcess[str]) -> str:
+    """The last line a run wrote on stderr."""
+    lines = done.stderr.strip().splitlines()
+    assert lines, "nothing on stderr"
+    return lines[-1]
+
+
+def full_marks(document: dict[str, Any]) -> int:
+    """How many submissions of a JSON report scored every point."""
+    return sum(s["score"] == s["max_score"] for s in document["submissions"])
+
+
+def test_a_batch_ends_with_one_line_saying_what_happened(two_students: Path) -> None:
+    done = grader("--format", "json", "--submissions", str(two_students))
+    assert done.returncode == 1
+    full = full_marks(report(done))
+    assert full == 1
+    assert done.stderr.count("\n") == 1
+    assert done.stderr == (
+        f"python -m grader: 2 submissions (2 graded): {full} with full marks, "
+        "0 could not be graded; wrote the report to stdout\n"
+    )
+
+
+def test_a_render_only_run_says_what_it_wrote(two_students: Path, tmp_path: Path) -> None:
+    results, output = tmp_path / "results", tmp_path / "grades.csv"
+    args = ["--submissions", str(two_students), "--results-dir", str(results)]
+    first = grader(*args, "--format", "csv", "--output", str(output))
+    assert last_line(first).endswith(f"; wrote {output}")
+    written = output.read_text(encoding="utf-8")
+    output.unlink()
+    again = grader(*args, "--format", "csv", "--output", str(output))
+    assert again.returncode == first.returncode == 1
+    assert again.stdout == ""
+    assert again.stderr == (
+        f"python -m grader: wrote {output} (2 submissions, all reused from {results}; "
+        "1 with full marks, 0 could not be graded)\n"
+    )
+    assert output.read_text(encoding="utf-8") == written
+
+
+def test_quiet_leaves_stderr_empty_and_one_folder_prints_only_its_report(
+    two_students: Path,
+) -> None:
+    quiet = grader("--format", "json", "--quiet", "--submissions", str(two_students))
+    assert quiet.returncode == 1 and quiet.stderr == ""
+    one = grader("--format", "json", str(two_students / "ada"))
+    assert one.returncode == 0 and one.stderr == ""
+    report(one)
+
+
+def test_gradescope_for_a_batch_writes_one_results_json_per_submission(
+    two_students: Path, tmp_path: Path
+) -> None:
+    other = make_submission(tmp_path / "elsewhere" / "ada", {EX2: STUB_EX2})
+    folders = [two_students / "ada", two_students / "ben", other]
+    target = tmp_path / "gradescope"
+    done = grader("--format", "gradescope", "--output", str(target), *map(str, folders))
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert last_line(done).endswith(f"; wrote 3 results.json under {target}")
+    written = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
+    assert written == ["ada-2/results.json", "ada/results.json", "ben/results.json"]
+    as_json = report(grader("--format", "json", *map(str, folders)))["submissions"]
+    for name, expected in zip(["ada", "ben", "ada-2"], as_json, strict=True):
+        document = json.loads((target / name / "results.json").read_text(encoding="utf-8"))
+        jsonschema.validate(document, GRADESCOPE_SCHEMA)
+        assert document["score"] == expected["score"]
+
+
+def test_gradescope_for_one_submission_still_prints_one_document() -> None:
+    done = grader("--format", "gradescope", "solutions")
+    assert done.returncode == 0 and done.stderr == ""
+    document = json.loads(done.stdout)
+    jsonschema.validate(document, GRADESCOPE_SCHEMA)
+    assert document["score"] == len(EXERCISE_IDS)
