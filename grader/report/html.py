@@ -32,10 +32,13 @@ CHARTS = ("png", "sparkline", "none")
 # Past this many characters a side, differences are marked line by line, not character by
 # character: difflib's character matching grows with the square of the length.
 CHAR_DIFF_LIMIT = 4000
+# JupyterLab right-aligns the cells of HTML outputs with a two-class selector; the
+# `.jp-RenderedHTMLCommon .sse-feedback` rule matches it and, coming later, wins.
 STYLE = """<style>
 .sse-feedback{font-family:var(--jp-content-font-family,sans-serif);font-size:13px;line-height:1.4}
 .sse-feedback table{border-collapse:collapse;margin:4px 0}
-.sse-feedback td,.sse-feedback th{padding:2px 8px;text-align:left;vertical-align:top}
+.sse-feedback td,.sse-feedback th,.jp-RenderedHTMLCommon .sse-feedback td,
+.jp-RenderedHTMLCommon .sse-feedback th{padding:2px 8px;text-align:left;vertical-align:top}
 .sse-feedback .sse-pass .sse-mark{color:#1a7f37;font-weight:bold}
 .sse-feedback .sse-fail .sse-mark{color:#cf222e;font-weight:bold}
 .sse-feedback .sse-name{white-space:nowrap;font-weight:600}
@@ -144,7 +147,10 @@ def diff_block(check: Check) -> str:
 def timeline_block(result: ExerciseResult, style: str) -> str:
     """The timeline as an inline PNG, a text sparkline, or nothing."""
     if style == "png":
-        png = chart.timeline_png(result)
+        try:
+            png = chart.timeline_png(result)
+        except ImportError:  # matplotlib is missing: the same timeline as text
+            return timeline_block(result, "sparkline")
         if png is None:
             return ""
         alt = "when each chunk arrived" + (
