@@ -95,10 +95,42 @@ def _endless(where: str, t: Transcript, timeout: float) -> str:
     )
 
 
+def content_charset(content_type: str) -> str | None:
+    """The charset parameter of a Content-Type, unquoted; None when there is none."""
+    for parameter in content_type.split(";")[1:]:
+        name, equals, value = parameter.partition("=")
+        if equals and name.strip().lower() == "charset":
+            value = value.strip()
+            return value[1:-1] if len(value) > 1 and value[0] == value[-1] == '"' else value
+    return None
+
+
+def refused_charset(content_type: str) -> str | None:
+    """The charset that makes a browser refuse an event stream, or None.
+
+    Chromium (third_party/blink/renderer/modules/eventsource/event_source.cc,
+    EventSource::DidReceiveResponse) and WebKit accept a text/event-stream
+    response only when its charset is absent, empty or "UTF-8" (ASCII case
+    aside), and otherwise abort the connection before the first event; the
+    WHATWG HTML standard decodes every event stream as UTF-8 whatever it says.
+    """
+    charset = content_charset(content_type)
+    return charset if charset and charset.lower() != "utf-8" else None
+
+
 def content_type_check(ex: Exercise, t: Transcript) -> Check:
-    """The Content-Type is the exercise's media type."""
+    """The Content-Type is the exercise's media type, with a charset browsers accept."""
     got = t.content_type
     ok = got.split(";")[0].strip().lower() == ex.media_type
+    refused = refused_charset(got) if ok and ex is not EX1 else None
+    if refused is not None:
+        return Check(
+            "content-type",
+            False,
+            f"Content-Type is {got!r}: Chrome, Edge and Safari refuse an event stream whose "
+            f"charset is not utf-8 ({refused!r} here) and fire no event at all, while the "
+            "format itself is always UTF-8. Leave the charset out, or make it charset=utf-8.",
+        )
     message = (
         f"Content-Type is {got!r}."
         if ok

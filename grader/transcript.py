@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from grader.decoding import ACCEPT_ENCODING, BodyDecoder, DecodedTooLarge
 from grader.results import Chunk
 from grader.sse import Event, EventStreamParser
 
@@ -78,22 +79,26 @@ class StreamReader:
         """GET ``url``; record the response until it ends, fails, grows too large or time is up.
 
         The client hangs up early once ``stop_after_events`` events arrived, or when
-        ``stop()`` says so after a chunk.
+        ``stop()`` says so after a chunk. The client asks for the compressed codings a
+        browser would and it can decode, and records the body decoded, as a browser parses it.
         """
         self._stop_after = stop_after_events
         self._stop_when = stop
+        kwargs["headers"] = {"Accept-Encoding": ACCEPT_ENCODING, **kwargs.get("headers", {})}
         start = self.transcript.started = time.monotonic()
         try:
             with client.stream("GET", url, **kwargs) as response:
                 self.transcript.status = response.status_code
                 self.transcript.headers = {k.lower(): v for k, v in response.headers.items()}
+                coding = self.transcript.headers.get("content-encoding", "")
+                decoder = BodyDecoder(coding, MAX_BODY_BYTES)
                 # A client without read timeouts (TestClient) would wait forever on a stalled
                 # stream: close the response at the deadline from another thread.
                 timer = threading.Timer(max(0.0, deadline - start), self._expire, (response,))
                 timer.daemon = True
                 timer.start()
                 try:
-                    self._consume(response.iter_raw(), start, deadline)
+                    self._consume(response.iter_raw(), decoder, start, deadline)
                 finally:
                     timer.cancel()
                     timer.join()  # no thread may outlive a check: sandboxes are forked later
@@ -103,22 +108,35 @@ class StreamReader:
             self._finish()
         return self.transcript
 
-    def _consume(self, raw: Any, start: float, deadline: float) -> None:
-        """Record chunks until the body ends, the deadline passes or it grows too large."""
+    def _consume(self, raw: Any, decoder: BodyDecoder, start: float, deadline: float) -> None:
+        """Record decoded chunks until the body ends, the deadline passes or it grows too large."""
         size = 0
-        for data in raw:
-            self._record(Chunk(time.monotonic() - start, bytes(data)))
-            size += len(data)
-            if size > MAX_BODY_BYTES:
-                self.transcript.too_large = True
-                return
-            if time.monotonic() > deadline:
-                self.transcript.timed_out = True
-                return
-            if self._stop_after is not None and len(self.transcript.events) >= self._stop_after:
-                return
-            if self._stop_when is not None and self._stop_when():
-                return
+        try:
+            for data in raw:
+                size += len(data)
+                self._record_decoded(decoder.feed(bytes(data)), start)
+                if size > MAX_BODY_BYTES:
+                    self.transcript.too_large = True
+                    return
+                if self._should_stop(deadline):
+                    return
+            self._record_decoded(decoder.flush(), start)
+        except DecodedTooLarge:
+            self.transcript.too_large = True
+
+    def _should_stop(self, deadline: float) -> bool:
+        """True once time is up, enough events arrived, or ``stop()`` says so."""
+        if time.monotonic() > deadline:
+            self.transcript.timed_out = True
+            return True
+        if self._stop_after is not None and len(self.transcript.events) >= self._stop_after:
+            return True
+        return self._stop_when is not None and self._stop_when()
+
+    def _record_decoded(self, data: bytes, start: float) -> None:
+        """Record what one raw chunk decoded to; if nothing, a browser saw no chunk either."""
+        if data:
+            self._record(Chunk(time.monotonic() - start, data))
 
     def _expire(self, response: Any) -> None:
         """The deadline passed while waiting for a chunk: give up on the response."""
