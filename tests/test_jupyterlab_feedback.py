@@ -226,4 +226,4 @@ def test_feedback_renders_in_jupyterlab(browser, user, tmp_path):
             raise
         finally:
             context.close()
-    print(f"screenshots: {shots}")
+    print(f"lab run as {identity.name}; screenshots: {shots}")
