@@ -5,33 +5,30 @@ received side by side, the timeline as a chart, a nudge and the lesson's hint);
 a plain-text front end gets the text report of that one exercise.
 ``check_all()`` shows the three exercises as a scoreboard.
 
-The student's code never runs in the kernel: a separate grader process
-(``python -m grader.notebook``) grades it, each exercise served by a sandboxed
-process exactly as in batch grading, and hands back the structured result as
-JSON on its standard output, which the sandboxed server cannot write to. A
-hanging or crashing exercise never takes the kernel down with it. Failures are
-counted (see grader/hints.py) so the lesson's full hint opens after a few.
+The student's code never runs in the kernel: a grader process kept for the
+kernel's lifetime (grader/check_server.py) grades it, each exercise served by a
+sandboxed process exactly as in batch grading, and hands back the structured
+result. A hanging or crashing exercise never takes the kernel down with it.
+Failures are counted (see grader/hints.py) so the lesson's full hint opens
+after a few.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
+import atexit
+import contextlib
 import os
-import subprocess
-import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.contract import EXERCISE_IDS, EXERCISES, exercise
+from grader.check_server import CheckServer
+from grader.contract import EXERCISE_IDS, exercise
 from grader.hints import OPEN_AFTER, FailureLog, HintState, first_time
-from grader.results import ExerciseResult, failed_exercise, from_record, to_record
+from grader.results import Chunk, ExerciseResult, failed_exercise
 
 DEFAULT_TIMEOUT = 10.0
-# The grader enforces the per-exercise timeout itself; this only guards against the unexpected.
-SAFETY_MARGIN = 30.0
-GRADER_FAILED = 2
 HINT_INDENT = " " * 6  # under the exercise's line, as the text report indents its details
 
 
@@ -118,9 +115,11 @@ def grade_exercises(
     timeout: float,
     log: FailureLog | None,
 ) -> list[Feedback]:
-    """Grade in a grader process; count each result's failures; the feedback, in order."""
+    """Grade in the grader process; count each result's failures; the feedback, in order."""
     chosen = [exercise(i) for i in exercise_ids]  # an unknown id fails here, naming the valid ones
-    results, trouble = run_grader(exercise_ids, folder, timeout)
+    results, trouble = GRADER.grade(
+        Path(folder).resolve(), list(exercise_ids), timeout, while_waiting=_warm_up_renderers
+    )
     if trouble is not None:  # not the student's mistake: nothing to count
         return [
             Feedback(r, first_time(r))
@@ -130,80 +129,24 @@ def grade_exercises(
     return [Feedback(r, counter.record(folder, r)) for r in results]
 
 
-def grader_command(
-    exercise_ids: Sequence[str], folder: str | os.PathLike[str], timeout: float
-) -> list[str]:
-    """The command that grades the exercises and prints their results as JSON."""
-    command = [sys.executable, "-m", "grader.notebook", str(folder), "--timeout", str(timeout)]
-    for exercise_id in exercise_ids:
-        command += ["--exercise", exercise_id]
-    return command
-
-
-def run_grader(
-    exercise_ids: Sequence[str], folder: str | os.PathLike[str], timeout: float
-) -> tuple[list[ExerciseResult], str | None]:
-    """The graded results, or why the grader itself could not give them."""
-    command = grader_command(exercise_ids, folder, timeout)
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
-    )
-    _warm_up_renderers()  # while the grader works: the first check then renders at once
-    try:
-        out, err = process.communicate(timeout=timeout * 2 * len(exercise_ids) + SAFETY_MARGIN)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        return [], "The grader did not answer in time; run the check again."
-    if process.returncode != 0:
-        why = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
-        return [], f"The grader could not run: {why[0]}"
-    try:
-        record = from_record(json.loads(out))
-    except (ValueError, KeyError, TypeError) as exc:
-        return [], f"The grader's answer could not be read ({exc})."
-    return [record.exercise(i) for i in exercise_ids], None
-
-
 def _warm_up_renderers() -> None:
-    """Import what rendering needs (matplotlib above all) unless it is already imported."""
-    from grader.report import html  # noqa: F401
+    """Load what rendering needs (matplotlib, its fonts) once, while nothing waits for it."""
+    with _WARMING_UP:
+        if not _WARMED_UP.is_set():
+            from grader.report.chart import timeline_png
 
-    try:
-        from matplotlib import figure  # noqa: F401
-    except ImportError:  # the chart is then missing; the rest of the feedback is not
-        return
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Grade exercises of one folder, sandboxed; print the full result as JSON on stdout."""
-    parser = argparse.ArgumentParser(
-        prog="python -m grader.notebook",
-        description="Grade exercises of one submission folder for the notebook's check(); "
-        "prints the result, as the batch grader saves it, as JSON.",
-    )
-    parser.add_argument("folder", type=Path, help="the submission folder")
-    parser.add_argument(
-        "--exercise", action="append", choices=EXERCISE_IDS, help="grade this exercise"
-    )
-    parser.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per exercise"
-    )
-    ns = parser.parse_args(argv)
-    from grader.runner import grade_submission
-    from grader.sandbox import Limits, check_reachable, scratch_folder
-
-    if not ns.folder.is_dir():
-        parser.exit(GRADER_FAILED, f"no such submission folder: {ns.folder}\n")
-    try:
-        check_reachable(scratch_folder() / "sandbox")
-    except RuntimeError as exc:
-        parser.exit(GRADER_FAILED, f"{exc}\n")
-    chosen = tuple(ex for ex in EXERCISES if ex.id in (ns.exercise or EXERCISE_IDS))
-    result = grade_submission(ns.folder, Limits(timeout=ns.timeout), chosen, label=".")
-    json.dump(to_record(result), sys.stdout, ensure_ascii=False)
-    return 0
+            with contextlib.suppress(ImportError):  # without matplotlib: a text timeline
+                timeline_png(ExerciseResult("ex1", timeline=[Chunk(0.0, b"")]))
+            _WARMED_UP.set()
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+_WARMING_UP = threading.Lock()
+_WARMED_UP = threading.Event()
+
+# The kernel's grader process (grader/check_server.py). It starts loading the grader, and the
+# kernel matplotlib, as soon as this module is imported, so that even the first check answers
+# at once.
+GRADER = CheckServer()
+GRADER.start()
+atexit.register(GRADER.close)
+threading.Thread(target=_warm_up_renderers, name="warm-up-renderers", daemon=True).start()

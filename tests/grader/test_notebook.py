@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from grader import fixtures
+from grader.check_server import CheckServer
 from grader.hints import OPEN_AFTER, FailureLog
-from grader.notebook import Feedback, Scoreboard, check, check_all
+from grader.notebook import GRADER, Feedback, Scoreboard, check, check_all
 from grader.results import from_record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,9 +99,16 @@ def test_an_unknown_exercise_names_the_valid_ones(log):
         check("ex4", ROOT / "solutions", log=log)
 
 
-def test_the_grader_process_prints_the_full_result_as_json():
+def test_the_grader_process_answers_each_request_line_with_the_full_result():
+    requests = [
+        {"folder": str(ROOT / "solutions"), "exercises": ["ex3"], "timeout": 10},
+        {"folder": str(ROOT / "missing"), "exercises": ["ex1"], "timeout": 10},
+        {"folder": str(ROOT / "solutions"), "exercises": ["ex9"]},
+        "not an object",
+    ]
     done = subprocess.run(
-        [sys.executable, "-m", "grader.notebook", "solutions", "--exercise", "ex3"],
+        [sys.executable, "-m", "grader.check_server"],
+        input="".join(json.dumps(r) + "\n" for r in requests),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -108,10 +116,45 @@ def test_the_grader_process_prints_the_full_result_as_json():
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    result = from_record(json.loads(done.stdout))
+    graded, missing, unknown, garbled = (json.loads(line) for line in done.stdout.splitlines())
+    result = from_record(graded["record"])
     assert [e.id for e in result.exercises] == ["ex3"]
     ex3 = result.exercise("ex3")
     assert ex3.passed and ex3.timeline
     # The grader released every token, each one before its event arrived.
     assert len(ex3.released) == len(fixtures.TOKENS)
     assert all(r <= c.t for r, c in zip(ex3.released, ex3.timeline, strict=False))
+    assert missing == {"error": f"no such submission folder: {ROOT / 'missing'}"}
+    assert unknown == {"error": "unknown exercise 'ex9'"}
+    assert garbled == {"error": 'a request is a JSON object with a "folder"'}
+
+
+def test_a_grader_process_that_died_is_replaced(log):
+    assert check("ex1", ROOT / "solutions", log=log).passed
+    process = GRADER.start()
+    process.kill()
+    process.wait()
+    again = check("ex1", ROOT / "solutions", log=log)
+    assert again.passed
+    assert GRADER.start().pid != process.pid
+
+
+def test_a_grader_process_that_stops_answering_is_reported_and_replaced(tmp_path):
+    sleeper = "import sys, time; sys.stdin.readline(); time.sleep(60)"
+    silent = CheckServer([sys.executable, "-c", sleeper], margin=0.5)
+    try:
+        results, why = silent.grade(tmp_path, ["ex1"], timeout=0.01)
+        assert (results, why) == ([], "The grader did not answer in time; run the check again.")
+        assert silent.idle()
+    finally:
+        silent.close()
+
+
+def test_a_grader_process_that_crashes_says_why(tmp_path):
+    crashing = CheckServer([sys.executable, "-c", "raise SystemExit('grader broke: no sandbox')"])
+    try:
+        results, why = crashing.grade(tmp_path, ["ex1"], timeout=1)
+        assert results == []
+        assert why == "The grader stopped: grader broke: no sandbox"
+    finally:
+        crashing.close()
