@@ -7,6 +7,7 @@ keep its keys exactly as they are.
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,6 +20,40 @@ class Chunk:
 
     t: float
     data: bytes
+
+
+# What a result keeps of a response for its timeline; the rest is counted, not kept.
+TIMELINE_CHUNKS = 100
+TIMELINE_BYTES = 64 * 1024
+MAX_RECORD_BYTES = 1 << 20  # one submission's saved result, as JSON
+MAX_RECORD_TEXT = 4000  # characters of one text of a record that is over that size
+MAX_RECORD_ITEMS = 200  # items of one list of texts or numbers, likewise
+
+
+@dataclass(frozen=True)
+class Omitted:
+    """The chunks a timeline left out: how many, their bytes, and when the last one came."""
+
+    chunks: int = 0
+    bytes: int = 0
+    last_t: float = 0.0
+
+    def plus(self, chunks: list[Chunk]) -> Omitted:
+        """These totals with ``chunks`` counted in too."""
+        if not chunks:
+            return self
+        size = sum(len(chunk.data) for chunk in chunks)
+        return Omitted(self.chunks + len(chunks), self.bytes + size, max(self.last_t, chunks[-1].t))
+
+
+def bounded_timeline(chunks: list[Chunk]) -> tuple[list[Chunk], list[Chunk]]:
+    """The first chunks, up to TIMELINE_CHUNKS and TIMELINE_BYTES, and the ones left out."""
+    size = 0
+    for index, chunk in enumerate(chunks[: TIMELINE_CHUNKS + 1]):
+        size += len(chunk.data)
+        if index == TIMELINE_CHUNKS or size > TIMELINE_BYTES:
+            return chunks[:index], chunks[index:]
+    return chunks, []
 
 
 @dataclass(frozen=True)
@@ -64,6 +99,12 @@ class ExerciseResult:
     released: list[float] = field(default_factory=list)
     max_score: float = 1.0
     duration: float = 0.0
+    omitted: Omitted = field(default_factory=Omitted)  # the response's chunks past the timeline
+
+    def __post_init__(self) -> None:
+        """Keep a bounded timeline, however many chunks the response had: count the rest."""
+        self.timeline, rest = bounded_timeline(list(self.timeline))
+        self.omitted = self.omitted.plus(rest)
 
     @property
     def passed(self) -> bool:
@@ -160,7 +201,32 @@ def to_record(result: SubmissionResult) -> dict[str, Any]:
             {"t": c["t"], "data": base64.b64encode(c["data"]).decode()}
             for c in exercise["timeline"]
         ]
-    return record
+    return record if _size(record) <= MAX_RECORD_BYTES else _shrunk(result, record)
+
+
+def _size(record: dict[str, Any]) -> int:
+    """The bytes of a record as JSON."""
+    return len(json.dumps(record).encode())
+
+
+def _shrunk(result: SubmissionResult, record: dict[str, Any]) -> dict[str, Any]:
+    """A record over MAX_RECORD_BYTES, its timelines counted only and every text capped."""
+    for exercise, kept in zip(record["exercises"], result.exercises, strict=True):
+        exercise["timeline"] = []
+        exercise["omitted"] = asdict(kept.omitted.plus(kept.timeline))
+    return _capped(record)
+
+
+def _capped(value: Any) -> Any:
+    """``value`` with long texts cut and long lists of texts or numbers shortened."""
+    if isinstance(value, str) and len(value) > MAX_RECORD_TEXT:
+        return f"{value[:MAX_RECORD_TEXT]}… ({len(value) - MAX_RECORD_TEXT} more characters)"
+    if isinstance(value, dict):
+        return {key: _capped(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        plain = all(isinstance(item, str | int | float) for item in value)
+        return [_capped(item) for item in (value[:MAX_RECORD_ITEMS] if plain else value)]
+    return value
 
 
 def from_record(record: dict[str, Any]) -> SubmissionResult:
@@ -174,6 +240,7 @@ def from_record(record: dict[str, Any]) -> SubmissionResult:
             released=list(e.get("released", [])),
             max_score=e["max_score"],
             duration=e["duration"],
+            omitted=Omitted(**e.get("omitted", {})),
         )
         for e in record["exercises"]
     ]

@@ -63,9 +63,11 @@ def exercise_lines(result: ExerciseResult, style: Style) -> list[str]:
         details.append(f"{NUDGE_MARK} {visible(nudge(failures[0]))}")
     for advice in result.advice:
         details += labelled_lines("advice", advice)
-    if not result.passed and result.timeline:
+    if not result.passed and (result.timeline or result.omitted.chunks):
         details.append("what the client received, chunk by chunk:")
-        details += [style(visible(line), DIM) for line in timeline_table(result.timeline)]
+        details += [
+            style(visible(line), DIM) for line in timeline_table(result.timeline, result.omitted)
+        ]
     return lines + [textwrap.indent(line, INDENT) for line in details]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 
-from grader.results import Chunk
+from grader.results import Chunk, Omitted
 
 MAX_ROWS = 20
 PREVIEW_CHARS = 40
@@ -34,12 +34,16 @@ def row(number: int, chunk: Chunk) -> str:
     return f"{number:>4}  {chunk.t * 1000:>9.1f}  {len(chunk.data):>7}  {preview(chunk.data)}"
 
 
-def timeline_table(chunks: list[Chunk]) -> list[str]:
-    """The table's lines, header first; chunks past MAX_ROWS are summed up in one line."""
+def timeline_table(chunks: list[Chunk], omitted: Omitted | None = None) -> list[str]:
+    """The table's lines, header first; the chunks past MAX_ROWS are summed up in one line.
+
+    ``omitted`` counts the chunks the result did not keep, which come after ``chunks``.
+    """
     lines = [HEADER, *(row(n, c) for n, c in enumerate(chunks[:MAX_ROWS], start=1))]
-    rest = chunks[MAX_ROWS:]
-    if rest:
-        size = sum(len(c.data) for c in rest)
-        last_ms = rest[-1].t * 1000
-        lines.append(f"   ... {len(rest)} more chunks, {size} bytes, the last at {last_ms:.1f} ms")
+    rest = (omitted or Omitted()).plus(chunks[MAX_ROWS:])
+    if rest.chunks:
+        lines.append(
+            f"   ... and {rest.chunks:,} more chunks, {rest.bytes:,} bytes, "
+            f"the last at {rest.last_t * 1000:.1f} ms"
+        )
     return lines

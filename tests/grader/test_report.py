@@ -137,7 +137,7 @@ def test_text_timeline_is_bounded_for_floods(alice):
     alice.exercise("ex2").timeline[:] = flood
     out = render([alice], "text")
     assert out.count(f"'{'x' * PREVIEW_CHARS}' ...(+10 bytes)") == MAX_ROWS
-    assert f"30 more chunks, {30 * (PREVIEW_CHARS + 10)} bytes, the last at 49.0 ms" in out
+    assert f"and 30 more chunks, {30 * (PREVIEW_CHARS + 10):,} bytes, the last at 49.0 ms" in out
 
 
 def timeline_data(alice: SubmissionResult, *chunks: bytes) -> list[str]:
