@@ -37,6 +37,24 @@ PASS_MARK, FAIL_MARK = "✓", "✗"
 KERNEL_IDLE = "| Idle"  # the status bar's kernel item once the kernel has started
 # The lesson's classic mistake: every event sent without the blank line that ends it.
 CLASSIC_MISTAKE = ('\\n\\n"', '"')
+# An error message made of markup that would run if the feedback were not escaped.
+MARKUP = '<img src=x onerror="window.sseInjected=1"><script>window.sseInjected=2</script>'
+HOSTILE_EX1 = f"""from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
+
+app = FastAPI()
+lines = ["alpha"]
+
+
+def line_stream():
+    raise RuntimeError({MARKUP!r})
+    yield
+
+
+@app.get("/lines")
+def stream_lines():
+    return StreamingResponse(line_stream(), media_type="text/plain")
+"""
 
 
 @pytest.fixture(scope="module")
@@ -175,16 +193,26 @@ def classic_mistake() -> str:
 
 
 def run_the_exercises(page, folder: Path, shots: Path, lab_url: str) -> None:
-    """The student's session: stub, fix, classic mistake until the hint opens."""
-    from grader.hints import OPEN_AFTER
-
+    """The student's session: stub, markup in a message, fix, then the classic mistake."""
     page.goto(lab_url.replace("/lab?", f"/lab/tree/{NOTEBOOK}?"), timeout=PAGE_TIMEOUT_MS)
     notebook = Notebook(page, shots)
     notebook.wait_until_ready()
     notebook.run("from grader.notebook import check")
-    ex1, ex2 = f'check("{EX1.id}")', f'check("{EX2.id}")'
+    stub_then_fix(notebook, folder)
+    classic_mistake_until_the_hint_opens(notebook, folder)
 
+
+def stub_then_fix(notebook: Notebook, folder: Path) -> None:
+    """Exercise 1 untouched, then raising an error made of markup, then solved."""
+    ex1 = f'check("{EX1.id}")'
     assert_first_failure(notebook.feedback(ex1, EX1.id, "1_stub_ex1"))
+
+    save(folder / EX1.filename, HOSTILE_EX1)
+    hostile = notebook.feedback(ex1, EX1.id, "1b_markup_in_a_message_ex1")
+    assert_first_failure(hostile)
+    assert MARKUP in hostile.locator("tr.sse-fail td.sse-message").first.inner_text()
+    assert hostile.locator("script, img:not(.sse-timeline)").count() == 0
+    assert notebook.page.evaluate("window.sseInjected") is None, "the markup ran"
 
     save(folder / EX1.filename, (ROOT / "solutions" / EX1.filename).read_text(encoding="utf-8"))
     fixed = notebook.feedback(ex1, EX1.id, "2_fixed_ex1")
@@ -192,12 +220,18 @@ def run_the_exercises(page, folder: Path, shots: Path, lab_url: str) -> None:
     assert failed == [] and passed and set(passed) == {PASS_MARK}
     assert fixed.locator("details.sse-hint").count() == 0
 
+
+def classic_mistake_until_the_hint_opens(notebook: Notebook, folder: Path) -> None:
+    """Exercise 2 with the classic mistake: a nudge first, the full hint after a few tries."""
+    from grader.hints import OPEN_AFTER
+
+    ex2 = f'check("{EX2.id}")'
     save(folder / EX2.filename, classic_mistake())
     mistake = notebook.feedback(ex2, EX2.id, "3_classic_mistake_ex2")
     assert_first_failure(mistake)
     assert_chart_drawn(mistake)
     assert mistake.locator("div.sse-diff mark").count() > 0, "the difference is not highlighted"
-    page.screenshot(path=shots / "3_classic_mistake_ex2_page.png")
+    notebook.page.screenshot(path=notebook.shots / "3_classic_mistake_ex2_page.png")
 
     for attempt in range(2, OPEN_AFTER + 1):
         again = notebook.feedback(ex2, EX2.id, f"4_classic_mistake_ex2_attempt{attempt}")
