@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from grader.platforms import student_kit
 from grader.platforms.github import DEFAULT_SUBMISSION, DEFAULT_TIMEOUT_MINUTES, workflow
 from grader.platforms.gradescope import build_bundle
 
@@ -44,12 +45,21 @@ def parser() -> argparse.ArgumentParser:
         default=DEFAULT_TIMEOUT_MINUTES,
         help="minutes each exercise may take (default: %(default)s)",
     )
+    student_kit.add_command(commands)
     return main
 
 
 def main(argv: list[str] | None = None) -> int:
     """Build what the chosen platform needs and say where it went."""
     args = parser().parse_args(argv)
+    if args.platform == student_kit.COMMAND:
+        try:
+            written = student_kit.build(args)
+        except OSError as exc:
+            print(f"python -m grader.platforms: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {written}", file=sys.stderr)
+        return 0
     if args.platform == "gradescope":
         names = build_bundle(args.output)
         print(f"wrote {args.output} ({len(names)} files)", file=sys.stderr)
