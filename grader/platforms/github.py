@@ -1,9 +1,15 @@
-"""The GitHub Classroom workflow: one command-grader step per exercise, then the reporter.
+"""A GitHub Actions workflow that grades a student repository on every push.
 
-Each step runs `python -m grader --exercise ID SUBMISSION`, which exits 0 only when
-that exercise passed, and earns the exercise's points; the reporter sends the sum to
-GitHub Classroom. Inputs follow classroom-resources/autograding-command-grader and
-classroom-resources/autograding-grading-reporter.
+GitHub Classroom, which read points from a workflow, was retired on 28 August 2026
+(GitHub community discussions #196615 and #205975); a plain workflow needs no
+service. Its grading step runs the grader once, saving results outside the
+checkout, writes the JUnit report, then renders the saved results as Markdown into
+the job summary (``$GITHUB_STEP_SUMMARY``), and exits with the grader's status, so
+the job fails when an exercise fails. The JUnit report is uploaded as an artifact
+even then.
+
+The student repository is made from the kit: it holds ``grader/`` beside the
+exercises folder, and the workflow installs the grader's pinned requirements.
 """
 
 from __future__ import annotations
@@ -12,16 +18,15 @@ import json
 import shlex
 import sys
 
-from grader.contract import EXERCISES, Exercise
 from grader.platforms.requirements import pinned_requirements
 from grader.platforms.templates import fill, template
 
-WORKFLOW_TEMPLATE = "classroom.yml"
-STEP_TEMPLATE = "classroom_step.yml"
+WORKFLOW_TEMPLATE = "github_actions.yml"
 DEFAULT_SUBMISSION = "exercises"
-DEFAULT_TIMEOUT_MINUTES = 5
+DEFAULT_TIMEOUT_MINUTES = 10
+JUNIT_REPORT = "grader-junit.xml"
+RESULTS = '"$results"'  # the grading step's shell variable naming the results folder
 REQUIREMENT_INDENT = " " * 12
-ENV_INDENT = " " * 10
 
 
 def quoted(value: str) -> str:
@@ -29,38 +34,10 @@ def quoted(value: str) -> str:
     return json.dumps(value)
 
 
-def whole_points(exercise: Exercise) -> str:
-    """The exercise's points as the command grader reads them: a whole number."""
-    if not float(exercise.max_score).is_integer():
-        raise ValueError(
-            f"GitHub Classroom awards whole points; {exercise.id} is worth {exercise.max_score}"
-        )
-    return str(int(exercise.max_score))
-
-
-def grade_command(exercise: Exercise, submission: str) -> str:
-    """The shell command that grades one exercise of the submission folder."""
-    return shlex.join(["python", "-m", "grader", "--exercise", exercise.id, submission])
-
-
-def grader_step(exercise: Exercise, submission: str, timeout_minutes: int) -> str:
-    """The command-grader step of one exercise."""
-    return fill(
-        template(STEP_TEMPLATE),
-        {
-            "TEST_NAME": quoted(f"{exercise.id}: {exercise.title}"),
-            "STEP_ID": exercise.id,
-            "COMMAND": quoted(grade_command(exercise, submission)),
-            "TIMEOUT": str(timeout_minutes),
-            "MAX_SCORE": whole_points(exercise),
-        },
-    )
-
-
-def reporter_env(exercise: Exercise) -> str:
-    """The reporter reads each step's result from the variable <STEP ID>_RESULTS."""
-    expression = "${{ steps." + exercise.id + ".outputs.result }}"
-    return f"{ENV_INDENT}{exercise.id.upper()}_RESULTS: {quoted(expression)}"
+def grader_command(submission: str, *options: str) -> str:
+    """A shell command running the grader on the submission with saved results."""
+    start = shlex.join(["python", "-m", "grader", "--results-dir"])
+    return f"{start} {RESULTS} {shlex.join([*options, '--', submission])}"
 
 
 def workflow(
@@ -69,14 +46,16 @@ def workflow(
     """The whole workflow file for a student repository holding SUBMISSION."""
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     requirements = " \\\n".join(f"{REQUIREMENT_INDENT}{line}" for line in pinned_requirements())
-    steps = "".join(grader_step(ex, submission, timeout_minutes) for ex in EXERCISES)
     return fill(
         template(WORKFLOW_TEMPLATE),
         {
+            "TIMEOUT": str(timeout_minutes),
             "PYTHON_VERSION": quoted(version),
             "REQUIREMENTS": requirements,
-            "GRADER_STEPS": steps.rstrip("\n"),
-            "REPORTER_ENV": "\n".join(reporter_env(ex) for ex in EXERCISES),
-            "RUNNERS": ",".join(ex.id for ex in EXERCISES),
+            "GRADE_COMMAND": grader_command(
+                submission, "--format", "junit", "--output", JUNIT_REPORT
+            ),
+            "SUMMARY_COMMAND": grader_command(submission, "--format", "markdown"),
+            "JUNIT_REPORT": JUNIT_REPORT,
         },
     )

@@ -14,9 +14,6 @@ from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
-
 GRADER_DIR = Path(__file__).resolve().parent.parent
 # What submissions and the grader's servers and clients need whatever the source imports.
 RUNTIME_DISTRIBUTIONS: tuple[str, ...] = ("fastapi", "starlette", "httpx2", "uvicorn")
@@ -67,6 +64,8 @@ def installed(name: str) -> bool:
 
 def dependencies(name: str) -> list[str]:
     """The installed distributions one distribution requires here (no extras)."""
+    from packaging.requirements import Requirement  # not needed to check what is installed
+
     found = []
     for line in metadata.requires(name) or []:
         requirement = Requirement(line)
@@ -78,6 +77,8 @@ def dependencies(name: str) -> list[str]:
 
 def closure(roots: Iterable[str]) -> set[str]:
     """The distributions and all their dependencies, by canonical name."""
+    from packaging.utils import canonicalize_name
+
     seen: set[str] = set()
     pending = [canonicalize_name(name) for name in roots]
     while pending:

@@ -8,7 +8,15 @@ from pathlib import Path
 
 from grader.results import SubmissionResult
 
-FORMATS: tuple[str, ...] = ("text", "json", "gradescope", "junit", "csv")
+FORMATS: tuple[str, ...] = (
+    "text",
+    "json",
+    "gradescope",
+    "junit",
+    "csv",
+    "markdown",
+    "prairielearn",
+)
 
 # format -> (module, function); a renderer is imported only when its format is asked for,
 # which keeps the grader's start-up short.
@@ -18,6 +26,8 @@ RENDERERS: dict[str, tuple[str, str]] = {
     "gradescope": ("grader.report.gradescope", "render_gradescope"),
     "junit": ("grader.report.junit", "render_junit"),
     "csv": ("grader.report.csv_report", "render_csv"),
+    "markdown": ("grader.report.markdown", "render_markdown"),
+    "prairielearn": ("grader.report.prairielearn", "render_prairielearn"),
 }
 
 

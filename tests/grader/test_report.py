@@ -72,11 +72,12 @@ def hostile() -> SubmissionResult:
 
 
 def test_formats_are_the_cli_choices():
-    assert FORMATS == ("text", "json", "gradescope", "junit", "csv")
+    formats = ("text", "json", "gradescope", "junit", "csv", "markdown", "prairielearn")
+    assert formats == FORMATS
 
 
 def test_unknown_format_is_a_clear_error(alice):
-    with pytest.raises(ValueError, match=r"'html'.*text, json, gradescope, junit, csv"):
+    with pytest.raises(ValueError, match=r"'html'.*text, json, gradescope, junit, csv, markdown"):
         render([alice], "html")
 
 
