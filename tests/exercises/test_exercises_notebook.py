@@ -16,8 +16,10 @@ CELL_TIMEOUT = 120
 pytestmark = pytest.mark.slow
 
 
-def run_notebook_beside(modules: Path, tmp_path: Path, mime: str = "text/plain") -> list[str]:
+def run_notebook_beside(modules: Path, tmp_path: Path, mime: str = "text/plain") -> dict[str, str]:
     """Run the notebook beside copies of ``modules``' exercise files; the checks' ``mime`` output.
+
+    The outputs are keyed by the check, the last line of its cell (``check("ex1")``).
 
     Failures are counted in a file of the test's own, so the hints start afresh.
     """
@@ -32,11 +34,13 @@ def run_notebook_beside(modules: Path, tmp_path: Path, mime: str = "text/plain")
             kernel_name="python3",
             resources={"metadata": {"path": tmp_path}},
         ).execute()
-    checks = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("check(")]
-    return [
-        "".join(str(o.get("data", {}).get(mime, "")) for o in c.outputs if "data" in o)
-        for c in checks
-    ]
+    return {
+        c.source.splitlines()[-1]: "".join(
+            str(o.get("data", {}).get(mime, "")) for o in c.outputs if "data" in o
+        )
+        for c in nb.cells
+        if c.cell_type == "code" and c.source.splitlines()[-1].startswith("check")
+    }
 
 
 def test_the_notebook_ships_without_outputs():
@@ -46,7 +50,9 @@ def test_the_notebook_ships_without_outputs():
 
 
 def test_check_cells_fail_the_stubs_with_their_messages(tmp_path):
-    ex1, ex2, ex3 = run_notebook_beside(ROOT / "exercises", tmp_path)
+    outputs = run_notebook_beside(ROOT / "exercises", tmp_path)
+    assert list(outputs) == ['check("ex1")', 'check("ex2")', 'check("ex3")', "check_all()"]
+    ex1, ex2, ex3 = (outputs[f'check("{i}")'] for i in ("ex1", "ex2", "ex3"))
     assert "ex1   FAIL" in ex1
     assert "NotImplementedError: exercise 1" in ex1
     assert "ex2   FAIL" in ex2
@@ -57,14 +63,19 @@ def test_check_cells_fail_the_stubs_with_their_messages(tmp_path):
 
 def test_check_cells_pass_the_reference_solutions(tmp_path):
     outputs = run_notebook_beside(ROOT / "solutions", tmp_path)
-    for exercise_id, output in zip(("ex1", "ex2", "ex3"), outputs, strict=True):
-        assert f"{exercise_id}   PASS" in output
-        assert "FAIL" not in output
+    for exercise_id in ("ex1", "ex2", "ex3"):
+        assert f"{exercise_id}   PASS" in outputs[f'check("{exercise_id}")']
+        assert f"{exercise_id}   PASS" in outputs["check_all()"]
+    assert "FAIL" not in "".join(outputs.values())
 
 
 def test_check_cells_render_html_for_jupyterlab(tmp_path):
-    ex1, ex2, _ = run_notebook_beside(ROOT / "exercises", tmp_path, "text/html")
+    outputs = run_notebook_beside(ROOT / "exercises", tmp_path, "text/html")
+    ex1, ex2 = outputs['check("ex1")'], outputs['check("ex2")']
     assert '<div class="sse-feedback" data-exercise="ex1">' in ex1
     assert '<tr class="sse-check sse-fail"><td class="sse-mark">✗</td>' in ex2
     assert '<img class="sse-timeline" alt="' in ex2
     assert '<details class="sse-hint">' in ex2  # the first failure: the hint stays folded
+    board = outputs["check_all()"]
+    assert '<table class="sse-scoreboard"><caption>0/3 points</caption>' in board
+    assert board.count('<tr class="sse-exercise sse-fail"') == 3
