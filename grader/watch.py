@@ -51,7 +51,7 @@ class Watcher:
         self.grade = grade
         self.out = out
         self.style = Style(color)
-        self.clear = color  # a terminal that takes colour codes takes the clear-screen one too
+        self.clear = out.isatty()  # each pass replaces the last on a terminal; a log keeps all
 
     def run(self, exercises: tuple[Exercise, ...], why: str) -> None:
         """Grade ``exercises`` and print a header, each exercise's feedback and a footer."""
