@@ -16,7 +16,7 @@ from grader.contract import DEFAULT_LINES, DEFAULT_MESSAGES, EX1, EX2, Exercise
 from grader.feed import StreamLog
 from grader.loopwatch import LoopWatch
 from grader.results import Check
-from grader.transcript import MAX_BODY_BYTES, Transcript
+from grader.transcript import MAX_BODY_BYTES, MAX_CHUNKS, MAX_EVENTS, Transcript
 
 DEFAULT_TOKENS = ("Hello", ",", " world", "!")
 BLOCKED_LIMIT = 0.2  # seconds of unresponsive event loop that fail exercise 3
@@ -69,7 +69,10 @@ def response_problem(
         raised = f" {cause[0].upper()}{cause[1:]}." if cause else ""
         return f"{where} answered {t.status}, expected 200.{route}{raised}"
     if t.too_large:
-        return f"{where} sent more than {MAX_BODY_BYTES} bytes: the stream does not stop."
+        return (
+            f"{where} sent more than {MAX_BODY_BYTES:,} bytes, {MAX_CHUNKS:,} chunks or "
+            f"{MAX_EVENTS:,} events: the stream does not stop."
+        )
     if t.timed_out or (t.error and "timeout" in t.error.lower()):
         return _endless(where, t, timeout)
     cause = server_error()

@@ -13,6 +13,10 @@ from grader.results import Chunk
 from grader.sse import Event, EventStreamParser
 
 MAX_BODY_BYTES = 1 << 20
+# A right answer sends a few chunks and events; past these many the grader stops reading,
+# so a flood of tiny chunks costs it no more time or memory than a megabyte does.
+MAX_CHUNKS = 10_000
+MAX_EVENTS = 10_000
 
 
 class StreamingClient(Protocol):
@@ -115,7 +119,7 @@ class StreamReader:
             for data in raw:
                 size += len(data)
                 self._record_decoded(decoder.feed(bytes(data)), start)
-                if size > MAX_BODY_BYTES:
+                if self._too_large(size):
                     self.transcript.too_large = True
                     return
                 if self._should_stop(deadline):
@@ -123,6 +127,11 @@ class StreamReader:
             self._record_decoded(decoder.flush(), start)
         except DecodedTooLarge:
             self.transcript.too_large = True
+
+    def _too_large(self, size: int) -> bool:
+        """True once the body passed MAX_BODY_BYTES, MAX_CHUNKS chunks or MAX_EVENTS events."""
+        t = self.transcript
+        return size > MAX_BODY_BYTES or len(t.chunks) > MAX_CHUNKS or len(t.events) > MAX_EVENTS
 
     def _should_stop(self, deadline: float) -> bool:
         """True once time is up, enough events arrived, or ``stop()`` says so."""

@@ -32,7 +32,7 @@ from grader.feed import StreamLog
 from grader.loopwatch import SLOW_REPLY, LoopWatch
 from grader.results import Check, Chunk, ExerciseResult
 from grader.runner import grade_in_process
-from grader.transcript import MAX_BODY_BYTES, StreamReader, Transcript
+from grader.transcript import MAX_BODY_BYTES, MAX_CHUNKS, MAX_EVENTS, StreamReader, Transcript
 from tests.grader.test_loader import line_of
 
 REPO = Path(__file__).resolve().parents[2]
@@ -210,7 +210,8 @@ def test_a_stream_without_end_or_pause_is_cut_at_the_size_cap(tmp_path: Path) ->
     source = module(EX1, 'def gen():\n    while True:\n        yield "x" * 65536')
     result = grade_source(tmp_path, EX1, source)
     assert failed(result) == {
-        "response": f"GET /lines sent more than {MAX_BODY_BYTES} bytes: the stream does not stop."
+        "response": f"GET /lines sent more than {MAX_BODY_BYTES:,} bytes, {MAX_CHUNKS:,} chunks "
+        f"or {MAX_EVENTS:,} events: the stream does not stop."
     }
 
 
