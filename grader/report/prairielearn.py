@@ -4,7 +4,8 @@ Format: PrairieLearn's "External Grading" documentation, section "Grading result
 (docs.prairielearn.com/externalGrading/): ``score`` from 0 to 1, ``gradable``, a
 ``message`` and ``output`` for the whole submission, and ``tests``, each with ``name``,
 ``description``, ``points``, ``max_points``, ``message`` and ``output``, which the
-``<pl-external-grader-results>`` element renders. The documentation limits the file
+``<pl-external-grader-results>`` element renders; a test's ``images`` (data URIs)
+carry its timeline chart where one exists. The documentation limits the file
 to 1 MB; every text field here is clipped to a share of that budget, measured in the
 bytes JSON spells it with, so no submission can push the document past it, whatever
 its messages hold.
@@ -12,16 +13,19 @@ its messages hold.
 
 from __future__ import annotations
 
+import base64
 import json
 
+from grader.report.chart import timeline_png
 from grader.report.text import Style, exercise_lines
 from grader.report.wording import fraction, graded_checks, title, visible
 from grader.results import ExerciseResult, SubmissionResult
 
 LIMIT_BYTES = 1_000_000
-# Budgets in JSON-encoded bytes; with three exercises they add up to about 0.45 MB.
+# Budgets in JSON-encoded bytes; with three exercises they add up to about 0.9 MB.
 MESSAGE_BYTES = 8_000
-OUTPUT_BYTES = 120_000
+OUTPUT_BYTES = 100_000
+IMAGE_BYTES = 150_000  # a chart's data URI; the charts drawn take about a tenth of it
 CUT_NOTE = "\n... (cut: too long to show)"
 
 
@@ -62,9 +66,21 @@ def exercise_output(result: ExerciseResult) -> str:
     return "\n".join([*verdicts, "", *exercise_lines(result, Style(color=False))])
 
 
+def timeline_images(result: ExerciseResult) -> list[dict[str, str]]:
+    """The exercise's timeline chart as a PrairieLearn image, when there is one to draw."""
+    png = timeline_png(result)
+    if png is None:
+        return []
+    url = "data:image/png;base64," + base64.b64encode(png).decode()
+    if len(url) > IMAGE_BYTES:
+        return []
+    return [{"label": f"{result.id}: when each chunk arrived", "url": url}]
+
+
 def test_entry(result: ExerciseResult) -> dict[str, object]:
-    """One exercise as a PrairieLearn test."""
-    return {
+    """One exercise as a PrairieLearn test, with its timeline chart when it has one."""
+    images = timeline_images(result)
+    entry = {
         "name": f"{result.id}: {title(result.id)}",
         "description": f"{len(graded_checks(result))} checks, all of which must pass",
         "points": result.score,
@@ -72,6 +88,7 @@ def test_entry(result: ExerciseResult) -> dict[str, object]:
         "message": clip(failure_message(result), MESSAGE_BYTES),
         "output": clip(exercise_output(result), OUTPUT_BYTES),
     }
+    return {**entry, "images": images} if images else entry
 
 
 def document(result: SubmissionResult) -> dict[str, object]:

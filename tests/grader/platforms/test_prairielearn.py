@@ -123,6 +123,11 @@ def test_entrypoint_scores_the_stubs_zero_with_feedback(grade_root):
         assert test["points"] == 0 and test["max_points"] == 1
         assert test["message"].startswith("Failed: ")
         assert "[FAIL]" in test["output"]
+    charted = [t for t in document["tests"] if t.get("images")]
+    assert charted, "no stub's timeline was charted"
+    for test in charted:
+        (image,) = test["images"]
+        assert image["url"].startswith("data:image/png;base64,iVBORw0KGgo")  # a PNG
 
 
 def test_entrypoint_grades_a_broken_submission_without_crashing(grade_root):
@@ -195,3 +200,11 @@ def test_clip_keeps_the_longest_prefix_that_fits_its_json_budget(character):
     assert text.startswith(kept)
     assert len(json.dumps(kept + character + CUT_NOTE)) > 1_000  # one more would not fit
     assert clip("short", 1_000) == "short"
+
+
+def test_grader_refuses_a_batch_in_prairielearn_format(tmp_path):
+    args = [sys.executable, "-m", "grader", "--format", "prairielearn", str(SOLUTIONS), str(STUBS)]
+    done = run(args, env=path_env(), cwd=REPO)
+    assert done.returncode == 2
+    assert "--format prairielearn reports one submission" in done.stderr
+    assert "Traceback" not in done.stderr
