@@ -108,8 +108,7 @@ def build_parser() -> Parser:
         choices=FORMATS,
         default="text",
         help="report format: text (default), json, gradescope (Gradescope's results.json; "
-        "for a batch, one per submission under --output DIR), junit, csv, markdown (for a CI "
-        "job summary), prairielearn (PrairieLearn's results.json, one submission)",
+        "for a batch, one per submission under --output DIR), junit, csv",
     )
     add(
         "--output",
@@ -260,8 +259,6 @@ def check_destinations(parser: Parser, ns: argparse.Namespace, batch: bool) -> N
     """Refuse before grading anything an --output or --results-dir that cannot be used."""
     if ns.results_dir is not None and ns.results_dir.exists() and not ns.results_dir.is_dir():
         parser.error(f"--results-dir {ns.results_dir} is a file, not a folder")
-    if ns.format == "prairielearn" and batch:
-        parser.error("--format prairielearn reports one submission: PrairieLearn grades each alone")
     if ns.format == "gradescope" and batch:
         if ns.output is None:
             parser.error(
@@ -272,6 +269,20 @@ def check_destinations(parser: Parser, ns: argparse.Namespace, batch: bool) -> N
             parser.error(f"--output {ns.output} is a file; --format gradescope needs a folder")
     elif ns.output is not None and ns.output.is_dir():
         parser.error(f"--output {ns.output} is a folder; give the report's file name")
+
+
+def prepare_folders(parser: Parser, ns: argparse.Namespace, batch: bool) -> None:
+    """Create the folders the results and the report go to, or refuse them before grading."""
+    folders = [ns.results_dir]
+    if ns.output is not None:
+        folders.append(ns.output if ns.format == "gradescope" and batch else ns.output.parent)
+    for folder in filter(None, folders):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            parser.error(f"cannot create the folder {folder}: {exc.strerror or exc}")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            parser.error(f"cannot write in the folder {folder}")
 
 
 def limits_from(ns: argparse.Namespace) -> Limits:
@@ -327,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [Job(label, folder) for label, folder in collect_jobs(parser, ns)]
     batch = is_batch(ns, jobs)
     check_destinations(parser, ns, batch)
+    prepare_folders(parser, ns, batch)
     try:
         check_reachable(scratch_folder() / "sandbox")
     except RuntimeError as exc:

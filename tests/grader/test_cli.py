@@ -151,6 +151,8 @@ USAGE_ERRORS = {
     ],
     "a report into a folder": ["--output", "grader", "solutions"],
     "results in a file": ["--results-dir", "README.md", "solutions"],
+    "a report under a file": ["--output", "README.md/grades.csv", "solutions"],
+    "results under a file": ["--results-dir", "README.md/results", "solutions"],
 }
 
 
