@@ -108,7 +108,8 @@ def build_parser() -> Parser:
         choices=FORMATS,
         default="text",
         help="report format: text (default), json, gradescope (Gradescope's results.json; "
-        "for a batch, one per submission under --output DIR), junit, csv",
+        "for a batch, one per submission under --output DIR), junit, csv, markdown (for a CI "
+        "job summary), prairielearn (PrairieLearn's results.json, one submission)",
     )
     add(
         "--output",
@@ -259,6 +260,8 @@ def check_destinations(parser: Parser, ns: argparse.Namespace, batch: bool) -> N
     """Refuse before grading anything an --output or --results-dir that cannot be used."""
     if ns.results_dir is not None and ns.results_dir.exists() and not ns.results_dir.is_dir():
         parser.error(f"--results-dir {ns.results_dir} is a file, not a folder")
+    if ns.format == "prairielearn" and batch:
+        parser.error("--format prairielearn reports one submission: PrairieLearn grades each alone")
     if ns.format == "gradescope" and batch:
         if ns.output is None:
             parser.error(
