@@ -341,7 +341,6 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [Job(label, folder) for label, folder in collect_jobs(parser, ns)]
     batch = is_batch(ns, jobs)
     check_destinations(parser, ns, batch)
-    prepare_folders(parser, ns, batch)
     try:
         check_reachable(scratch_folder() / "sandbox")
     except RuntimeError as exc:
@@ -352,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--watch grades one PATH and prints text: no --output or --results-dir")
         color = sys.stdout.isatty() if ns.color is None else ns.color
         return watch(jobs[0].folder, chosen, limits_from(ns), color=color)
+    prepare_folders(parser, ns, batch)
     interactive = sys.stdout.isatty() and sys.stderr.isatty()
     show = interactive if ns.progress is None else ns.progress
     try:
