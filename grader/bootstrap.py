@@ -113,6 +113,14 @@ def exit_status(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
+def in_terminal_foreground() -> bool:
+    """Whether this process is in its terminal's foreground group, which Ctrl-C signals whole."""
+    try:
+        return os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
+    except (OSError, ValueError, AttributeError):  # no terminal, or no such call (Windows)
+        return False
+
+
 def run_lab(command: list[str]) -> int:
     """Start JupyterLab, print the URL to open, and wait until it stops."""
     if running_as_root() and "--allow-root" not in command:
@@ -122,14 +130,16 @@ def run_lab(command: list[str]) -> int:
     found = subprocess.run(
         [str(venv_python()), "-c", RUNTIME_DIR_CODE], capture_output=True, text=True, check=False
     )
-    # Ctrl-C reaches the lab through the terminal; JupyterLab decides how to stop, this waits.
-    signal.signal(signal.SIGINT, lambda *_: None)
+    # Ctrl-C at a terminal reaches the lab too (JupyterLab then asks whether to stop);
+    # any other interruption is passed on, so the lab never outlives this process.
+    from_terminal = in_terminal_foreground()
     child = subprocess.Popen(command)
 
     def forward(signum: int, _frame: object) -> None:
-        child.send_signal(signum)
+        if not (signum == signal.SIGINT and from_terminal):
+            child.send_signal(signum)
 
-    for name in ("SIGTERM", "SIGHUP"):
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), forward)
     url = wait_for_lab_url(child, Path(found.stdout.strip())) if found.returncode == 0 else None

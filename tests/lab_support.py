@@ -163,10 +163,10 @@ def listening(port: int) -> bool:
         return sock.connect_ex((LOOPBACK, port)) == 0
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Ask the bootstrap to stop (it passes SIGTERM on to the lab); kill it if it lingers."""
+def stop(process: subprocess.Popen[bytes], signum: int = signal.SIGTERM) -> None:
+    """Ask the bootstrap to stop (it passes the signal on to the lab); kill it if it lingers."""
     if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signum)
         try:
             process.wait(timeout=STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -176,9 +176,13 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def bootstrap_lab(
-    identity: Identity, log: Path, root_dir: Path | None = None
+    identity: Identity,
+    log: Path,
+    root_dir: Path | None = None,
+    stop_with: int = signal.SIGTERM,
 ) -> Iterator[RunningLab]:
-    """Run `python3 -m grader.bootstrap lab` as ``identity`` until the block ends, then stop it.
+    """Run `python3 -m grader.bootstrap lab` as ``identity`` until the block ends, then stop it
+    with the signal ``stop_with`` sent to the bootstrap alone (no terminal sends it to both).
 
     On leaving, the bootstrap must have exited 0 and the lab must no longer listen.
     """
@@ -202,6 +206,6 @@ def bootstrap_lab(
         try:
             yield RunningLab(wait_for_url(process, log), port, log)
         finally:
-            stop(process)
+            stop(process, stop_with)
         assert process.returncode == 0, f"bootstrap lab exited {process.returncode}"
         assert not listening(port), "JupyterLab still listens after the bootstrap stopped"

@@ -6,6 +6,7 @@ loopback port, with every per-user Jupyter folder in a temporary one.
 """
 
 import os
+import signal
 
 import httpx2
 import pytest
@@ -29,7 +30,8 @@ def check_served(lab: RunningLab) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0, reason="the test runs as a user without root's powers")
 def test_lab_as_root_allows_root_says_so_and_prints_its_url(tmp_path):
-    with bootstrap_lab(AS_WE_ARE, tmp_path / "lab.log") as lab:
+    # Interrupted outside a terminal, the bootstrap passes SIGINT on: the lab stops too.
+    with bootstrap_lab(AS_WE_ARE, tmp_path / "lab.log", stop_with=signal.SIGINT) as lab:
         check_served(lab)
     assert ROOT_NOTE in lab.log.read_text()
 
