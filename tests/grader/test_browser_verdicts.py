@@ -26,12 +26,12 @@ from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 
 from grader import feedback
-from grader.contract import EX2
+from grader.contract import EX2, EX3, Exercise, exercise
 from grader.decoding import ACCEPT_ENCODING
 from grader.transcript import MAX_BODY_BYTES, StreamReader, Transcript
 from lessons.demo.serve import serve_in_thread
 from tests.grader.test_cli import grader, report
-from tests.grader.test_sandbox import make_submission, reference
+from tests.grader.test_sandbox import ROOT, make_submission, reference
 
 EVENTS = ["première ✓", "second: 🙂", "  third, spaced"]
 SPACING = 0.15  # seconds between events, so each one arrives in a chunk of its own
@@ -40,6 +40,13 @@ BOMB_BYTES = 64 << 20  # decoded size of the compressed bomb, far above the body
 ACCEPTED_CHARSETS = ["", "utf-8", "UTF-8", '"utf-8"', "Utf-8"]
 REFUSED_CHARSETS = ["utf8", "iso-8859-1", "windows-1252", "us-ascii", "utf-16"]
 CODINGS = ["gzip", "deflate", "raw-deflate", "identity"]
+WRONG = ROOT / "tests" / "corpus" / "wrong"
+# Starlette's GZipMiddleware leaves event streams alone by default; this one compresses
+# every response and flushes after each chunk the app sends.
+GZIP_EVERYTHING = (
+    "\nfrom starlette.middleware.gzip import GZipMiddleware\n"
+    "app.add_middleware(GZipMiddleware, minimum_size=0, exclude_content_types=())\n"
+)
 WBITS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS, "raw-deflate": -zlib.MAX_WBITS}
 
 
@@ -211,26 +218,29 @@ def test_a_coding_never_asked_for_is_named(server: str, http: httpx2.Client) -> 
 # --- the whole grader on a submission ------------------------------------------------------
 
 
-def with_ex2_tail(tail: str, tmp_path: Path) -> Path:
-    """A submission whose exercise 2 is the reference solution followed by ``tail``."""
-    return make_submission(tmp_path / "student", {EX2: reference(EX2) + "\n" + tail})
-
-
-def ex2_checks(folder: Path) -> dict[str, dict[str, Any]]:
-    """Exercise 2's checks, by name, as ``python -m grader`` reports them."""
-    done = grader("--format", "json", "--exercise", EX2.id, str(folder))
+def checks_of(folder: Path, ex: Exercise) -> dict[str, dict[str, Any]]:
+    """One exercise's checks, by name, as ``python -m grader`` reports them."""
+    done = grader("--format", "json", "--exercise", ex.id, str(folder))
     (exercise,) = report(done)["submissions"][0]["exercises"]
     return {check["name"]: check for check in exercise["checks"]}
 
 
-def test_a_submission_streaming_gzip_per_event_passes(tmp_path: Path) -> None:
-    folder = with_ex2_tail(
-        "from starlette.middleware.gzip import GZipMiddleware\n"
-        "app.add_middleware(GZipMiddleware, minimum_size=0, exclude_content_types=())\n",
-        tmp_path,
-    )
-    checks = ex2_checks(folder)
+@pytest.mark.parametrize("ex", [EX2, EX3], ids=lambda ex: ex.id)
+def test_a_submission_streaming_gzip_per_event_passes(tmp_path: Path, ex: Exercise) -> None:
+    """The grader's AI client hands out each token only once the last event arrived: decoded."""
+    folder = make_submission(tmp_path / "student", {ex: reference(ex) + GZIP_EVERYTHING})
+    checks = checks_of(folder, ex)
     assert all(c["passed"] for c in checks.values()), checks
+
+
+@pytest.mark.parametrize("case", ["ex3_buffered", "ex2_one_chunk"])
+def test_compression_hides_no_mistake(tmp_path: Path, case: str) -> None:
+    expected = json.loads((WRONG / case / "expected.json").read_text(encoding="utf-8"))
+    ex = exercise(expected["exercise"])
+    source = (WRONG / case / ex.filename).read_text(encoding="utf-8") + GZIP_EVERYTHING
+    checks = checks_of(make_submission(tmp_path / "student", {ex: source}), ex)
+    assert expected["fails"]
+    assert [name for name in expected["fails"] if checks[name]["passed"]] == [], checks
 
 
 def test_a_submission_sending_latin1_fails_saying_browsers_refuse_it(tmp_path: Path) -> None:
@@ -239,7 +249,7 @@ def test_a_submission_sending_latin1_fails_saying_browsers_refuse_it(tmp_path: P
     )
     assert source != reference(EX2)
     folder = make_submission(tmp_path / "student", {EX2: source})
-    checks = ex2_checks(folder)
+    checks = checks_of(folder, EX2)
     assert not checks["content-type"]["passed"]
     assert "refuse" in checks["content-type"]["message"]
 
