@@ -8,7 +8,7 @@ stubs or the sample class (README: "it reports 5/15 and exits 1"), else 0.
 Commands that serve (the demo, `bootstrap lab`) are started, asked for their page
 and stopped. Two deliberate departures, both for time:
 
-- the copy's .venv/ is a link to the project's, already installed; one test runs
+- the copy's .venv/ borrows the project's installed packages; one test runs
   `python3 -m grader.bootstrap grade` in a second copy without one, so that making
   the environment from nothing is tested once;
 - a command that runs the test suite (this file is part of it) runs with pytest's
@@ -17,6 +17,7 @@ and stopped. Two deliberate departures, both for time:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shlex
@@ -36,6 +37,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 FENCE = re.compile(r"^```sh\n(.*?)^```", re.S | re.M)
+STAMP = Path(".venv/.kit-installed")  # what grader.bootstrap writes after installing
 COMMAND_TIMEOUT = 300  # seconds for one command
 FRESH_BOOTSTRAP_TIMEOUT = 1200  # creating .venv downloads and installs every dependency
 SERVER_START_TIMEOUT = 90
@@ -123,11 +125,35 @@ def clean_env() -> dict[str, str]:
     return {**env, "PATH": os.pathsep.join(system_dirs)}
 
 
+def project_stamp(copy: Path) -> str:
+    """The project's .venv install stamp, which must be current for the copy's pyproject."""
+    stamp = (REPO / STAMP).read_text().strip() if (REPO / STAMP).exists() else ""
+    digest = hashlib.sha256((copy / "pyproject.toml").read_bytes()).hexdigest()
+    if not stamp.startswith(f"{digest} ") or "test" not in stamp.partition(" extras=")[2]:
+        pytest.fail("the project's .venv is not current: run python3 -m grader.bootstrap test")
+    return stamp
+
+
+def borrowed_venv(copy: Path) -> None:
+    """A .venv/ in the copy that sees the project's installed packages and changes none.
+
+    It is a virtual environment of its own without pip, whose site-packages adds the
+    project's, so that nothing run in the copy can install into the project's .venv.
+    The install stamp says it is current, as it is, so bootstrap installs nothing.
+    """
+    venv = copy / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (site_packages,) = (REPO / ".venv").glob("lib/python*/site-packages")
+    (own,) = venv.glob("lib/python*/site-packages")
+    (own / "kit-project.pth").write_text(f"import site; site.addsitedir({str(site_packages)!r})\n")
+    (venv / STAMP.name).write_text(project_stamp(copy) + "\n")
+
+
 @pytest.fixture(scope="module")
 def fresh_copy(tmp_path_factory) -> Path:
-    """A copy of the kit whose .venv/ is the project's, already installed."""
+    """A copy of the kit whose .venv/ borrows the project's installed packages."""
     root = copy_kit(tmp_path_factory.mktemp("fresh-kit"))
-    (root / ".venv").symlink_to(REPO / ".venv", target_is_directory=True)
+    borrowed_venv(root)
     return root
 
 
