@@ -33,10 +33,11 @@ from pathlib import Path
 
 from grader.contract import EXERCISES, Exercise
 from grader.fingerprint import canonical_folder, setup_fingerprint, submission_fingerprint
-from grader.jail import foreign_modules, name_process
+from grader.jail import die_with_parent, foreign_modules, name_process
+from grader.lifetime import batch_scope
 from grader.results import SubmissionResult, failed_exercise, from_record, to_record
 from grader.runner import grade_submission
-from grader.sandbox import Limits, warm_up
+from grader.sandbox import Limits, scratch_folder, warm_up
 
 WORKER_FAILED = 70
 INDEX_BYTES = 4  # a job index on the pipe to a worker: one write, so never split
@@ -104,7 +105,7 @@ def results_folder(path: Path | None) -> Iterator[Path]:
         path.mkdir(parents=True, exist_ok=True)
         yield path
         return
-    with tempfile.TemporaryDirectory(prefix="grader-results-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="grader-results-", dir=scratch_folder()) as tmp:
         yield Path(tmp)
 
 
@@ -125,7 +126,8 @@ def run_batch(
     if results_dir is not None:
         setup = setup_fingerprint(limits, exercises)
         jobs = [replace(job, fingerprint=submission_fingerprint(job.folder, setup)) for job in jobs]
-    with results_folder(results_dir) as folder:
+    # Nothing of the batch outlives it, not even when this process is killed (grader.lifetime).
+    with batch_scope(), results_folder(results_dir) as folder:
         done: dict[int, SubmissionResult] = {}
         todo = []
         for index, job in enumerate(jobs):
@@ -280,6 +282,7 @@ def _fork_worker(
         os.close(answers_w)
         return Worker(pid, jobs_w, answers_r)
     try:  # pragma: no cover - below runs in the worker
+        die_with_parent()
         for fd in (jobs_w, answers_r, *others):
             os.close(fd)
         name_process("grader-worker")

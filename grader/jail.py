@@ -27,6 +27,7 @@ import json
 import os
 import resource
 import signal
+import socket
 import sys
 import sysconfig
 from collections.abc import Iterator
@@ -35,7 +36,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
 
-from grader import fixtures, landlock
+from grader import fixtures, landlock, mounts
 from grader.contract import Exercise
 from grader.loader import SubmissionError, load_exercise
 from grader.probe import Dispatch, Probe
@@ -43,6 +44,8 @@ from grader.probe import Dispatch, Probe
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
 PR_SET_PDEATHSIG = 1
 PR_SET_NAME = 15
 PR_SET_KEEPCAPS = 8
@@ -90,7 +93,7 @@ class Plan:
     exercises: tuple[Exercise, ...]
     code: Path
     home: Path
-    socket_path: Path
+    listen_fd: int  # the server's listening socket, made and named by the grader
     log_path: Path
     feed_address: str | None
     memory: int
@@ -100,6 +103,8 @@ class Plan:
     foreign_modules: tuple[str, ...]
     info_fd: int
     status_fd: int
+    scratch: int = 64 << 20  # bytes of the home tmpfs
+    cgroup_procs: tuple[Path, ...] = ()  # init joins these cgroups before anything else
 
 
 def send(fd: int, message: dict[str, Any]) -> None:
@@ -121,10 +126,13 @@ def start_init(plan: Plan, close_in_child: tuple[int, ...] = ()) -> int:
     own = os.open("/proc/self/ns/pid", os.O_RDONLY)
     try:
         entered = libc.unshare(CLONE_NEWPID) == 0  # root may; others get one in init
+        forker = _this_thread()
         init = os.fork()
         if init == 0:
+            die_with_parent(forker)
             for fd in (own, *close_in_child):
                 os.close(fd)
+            _join_cgroups(plan)
             _run_init(plan, in_pid_namespace=entered)
         if entered and libc.setns(own, CLONE_NEWPID) != 0:
             raise OSError(ctypes.get_errno(), "could not leave the sandbox's PID namespace")
@@ -133,29 +141,50 @@ def start_init(plan: Plan, close_in_child: tuple[int, ...] = ()) -> int:
     return init
 
 
-def _enter_network_namespace(plan: Plan) -> None:  # pragma: no cover
-    """Leave the machine's network for an empty one of our own (unless the plan allows it)."""
-    if plan.isolate_network and ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET):
-        _note(plan, f"network namespace unavailable ({os.strerror(ctypes.get_errno())})")
+def _join_cgroups(plan: Plan) -> None:  # pragma: no cover
+    """Move this process (and so all it will start) into the sandbox's cgroups."""
+    for procs in plan.cgroup_procs:
+        try:
+            procs.write_text("0")  # 0: the writer; a PID would be read in the wrong namespace
+        except OSError as exc:
+            _note(plan, f"memory and process limits per sandbox unavailable ({exc.strerror})")
 
 
-def _enter_user_namespace(plan: Plan) -> None:  # pragma: no cover
-    """Fresh PID and network namespaces inside a user namespace of our own.
+def _enter_namespaces(plan: Plan) -> bool:  # pragma: no cover
+    """Leave the machine's network, mounts and IPC objects for empty ones of our own.
+
+    The network stays when the plan allows it. True when the mounts are our own.
+    """
+    flags = CLONE_NEWNS | CLONE_NEWIPC | (CLONE_NEWNET if plan.isolate_network else 0)
+    if ctypes.CDLL(None, use_errno=True).unshare(flags):
+        error = os.strerror(ctypes.get_errno())
+        _note(plan, f"network, mount and IPC namespaces unavailable ({error})")
+        return False
+    return True
+
+
+def _enter_user_namespace(plan: Plan) -> bool:  # pragma: no cover
+    """Fresh PID, network, mount and IPC namespaces inside a user namespace of our own.
 
     The way without root, whose grader could not make the PID namespace. The
     first process forked afterwards is PID 1 there and goes on as init; this one
-    stays outside, passing init's exit status on to the grader.
+    stays outside, passing init's exit status on to the grader. True when the
+    mounts are our own.
     """
-    flags = CLONE_NEWUSER | CLONE_NEWPID | (CLONE_NEWNET if plan.isolate_network else 0)
+    flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC
+    flags |= CLONE_NEWNET if plan.isolate_network else 0
     libc = ctypes.CDLL(None, use_errno=True)
+    uid, gid = os.getuid(), os.getgid()
     if libc.unshare(flags) != 0:
         error = os.strerror(ctypes.get_errno())
-        _note(plan, f"PID and network namespaces unavailable ({error})")
-        return
+        _note(plan, f"PID, network, mount and IPC namespaces unavailable ({error})")
+        return False
+    mounts.map_own_ids(uid, gid)
+    relay = _this_thread()
     init = os.fork()
     if init == 0:
-        _die_with_parent()
-        return
+        die_with_parent(relay)
+        return True
     name_process("grader-relay")
     os.close(plan.info_fd)
     os.close(plan.status_fd)
@@ -178,11 +207,30 @@ def name_process(name: str) -> None:
     ctypes.CDLL(None).prctl(PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
 
 
-def _die_with_parent() -> None:  # pragma: no cover
-    """Be killed when the process that forked us dies, whatever the reason."""
+def _this_thread() -> str:
+    """This thread as /proc names it ("PID/task/TID"), for ``die_with_parent`` in a child."""
+    return str(Path("/proc/thread-self").readlink())
+
+
+def die_with_parent(forker: str | None = None) -> None:  # pragma: no cover
+    """Be killed when the thread that forked us dies, whatever the reason.
+
+    The kernel sends the signal only if that thread is still alive once asked,
+    so check that we are still its child: by getppid() in the same PID namespace,
+    or, given ``forker`` (``_this_thread()`` before the fork), by /proc where
+    getppid() would say 0 (a parent outside a new PID namespace).
+    """
     parent = os.getppid()
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:
+    if forker is None:
+        orphaned = os.getppid() != parent
+    else:
+        try:
+            children = Path(f"/proc/{forker}/children").read_text().split()
+        except OSError:
+            children = []
+        orphaned = Path("/proc/self").readlink().name not in children
+    if orphaned:
         os._exit(FAILED)
 
 
@@ -193,14 +241,11 @@ def _run_init(plan: Plan, *, in_pid_namespace: bool) -> NoReturn:  # pragma: no 
     """
     code = FAILED
     try:
-        _die_with_parent()
         name_process("grader-init")
         os.setsid()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if in_pid_namespace:
-            _enter_network_namespace(plan)
-        else:
-            _enter_user_namespace(plan)
+        enter = _enter_namespaces if in_pid_namespace else _enter_user_namespace
+        own_mounts = enter(plan)
         if not landlock.abi_version():
             _note(plan, "file access limits unavailable (the kernel has no Landlock)")
         # /proc is the grader's, so /proc/self names this process's PID outside the namespace:
@@ -208,6 +253,8 @@ def _run_init(plan: Plan, *, in_pid_namespace: bool) -> NoReturn:  # pragma: no 
         uid = UID_BASE + int(Path("/proc/self").readlink().name) % UID_SPAN
         if os.getuid() == 0:  # otherwise the server stays this user, who owns the folder already
             os.chown(plan.home, uid, uid)
+        if own_mounts:
+            _mount_private_places(plan, uid if os.getuid() == 0 else None)
         os.close(plan.info_fd)
         server = os.fork()
         if server == 0:
@@ -222,13 +269,30 @@ def _run_init(plan: Plan, *, in_pid_namespace: bool) -> NoReturn:  # pragma: no 
         os._exit(code)
 
 
+def _mount_private_places(plan: Plan, owner: int | None) -> None:  # pragma: no cover
+    """A capped tmpfs as the server's home, and a /proc showing only the sandbox."""
+    try:
+        mounts.keep_mounts_private()
+    except OSError as exc:
+        _note(plan, f"private mounts unavailable ({exc.strerror})")
+        return
+    for mount, what in (
+        (lambda: mounts.scratch_space(plan.home, plan.scratch, owner), "private scratch space"),
+        (mounts.own_proc, "private /proc"),
+    ):
+        try:
+            mount()
+        except OSError as exc:
+            _note(plan, f"{what} unavailable ({exc.strerror})")
+
+
 def _run_server(plan: Plan, uid: int) -> NoReturn:  # pragma: no cover
     """Jail this process, import the modules and serve their apps; never returns."""
     try:
         preload_server()  # before the limits: they are for the submission, not for FastAPI
         _jail(plan, uid)
         apps = {ex.id: app for ex in plan.exercises if (app := _load(plan, ex)) is not None}
-        _serve(Dispatch(apps), plan.socket_path, plan.status_fd)
+        _serve(Dispatch(apps), plan.listen_fd, plan.status_fd)
     finally:
         os._exit(0)
 
@@ -247,10 +311,11 @@ def _load(plan: Plan, ex: Exercise) -> Probe | None:  # pragma: no cover
 
 def _jail(plan: Plan, uid: int) -> None:  # pragma: no cover
     """Standard streams, a private home, no inherited secrets, limits, and a user of its own."""
-    _die_with_parent()
+    die_with_parent()
     name_process(SERVER_NAME)
-    os.closerange(3, plan.status_fd)
-    os.closerange(plan.status_fd + 1, 1 << 16)
+    keep = sorted((plan.status_fd, plan.listen_fd))
+    for low, high in zip((2, *keep), (*keep, 1 << 16), strict=True):
+        os.closerange(low + 1, high)
     _redirect_output(plan.log_path)
     os.chdir(plan.home)
     _scrub_environment(plan.home)
@@ -398,7 +463,7 @@ def preload_server() -> None:
     import uvicorn.loops.asyncio
     import uvicorn.protocols.http.h11_impl  # noqa: F401
 
-    server_config(_build_an_exercise_app(), Path("unused.sock")).load()  # binds nothing
+    server_config(_build_an_exercise_app()).load()  # binds nothing
     installed_paths()
 
 
@@ -431,13 +496,12 @@ def _build_an_exercise_app() -> Any:
     return app
 
 
-def server_config(app: Any, socket_path: Path) -> Any:
-    """The uvicorn configuration every sandbox's server uses."""
+def server_config(app: Any) -> Any:
+    """The uvicorn configuration every sandbox's server uses (the socket is the grader's)."""
     import uvicorn
 
     return uvicorn.Config(
         app,
-        uds=str(socket_path),
         loop="asyncio",
         http="h11",
         lifespan="auto",
@@ -447,8 +511,12 @@ def server_config(app: Any, socket_path: Path) -> Any:
     )
 
 
-def _serve(app: Dispatch, socket_path: Path, status_fd: int) -> None:  # pragma: no cover
-    """Serve the app on a Unix socket with uvicorn, telling the grader once it listens."""
+def _serve(app: Dispatch, listen_fd: int, status_fd: int) -> None:  # pragma: no cover
+    """Serve the app with uvicorn on the grader's socket, telling the grader once it listens.
+
+    The grader made, named and listens on that socket: nothing in the sandbox
+    can rename it or put another in its place.
+    """
     import uvicorn
 
     class NotifyingServer(uvicorn.Server):
@@ -456,4 +524,5 @@ def _serve(app: Dispatch, socket_path: Path, status_fd: int) -> None:  # pragma:
             await super().startup(sockets)
             send(status_fd, {"ready": True})
 
-    NotifyingServer(server_config(app, socket_path)).run()
+    listener = socket.socket(fileno=listen_fd)
+    NotifyingServer(server_config(app)).run(sockets=[listener])

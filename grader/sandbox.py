@@ -16,13 +16,15 @@ import json
 import os
 import select
 import signal
+import socket
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader import files, jail
+from grader import cgroups, files, jail
 from grader.contract import EXERCISES, Exercise
 from grader.loader import SubmissionError
 from grader.probe import EXERCISE_HEADER, PING_PATH
@@ -39,6 +41,9 @@ PING_TIMEOUT = 2.0  # a free event loop answers in a millisecond; a hung one nev
 HTTP_OK = 200
 SHARED_MEMORY = Path("/dev/shm")
 SHARED_MEMORY_NEEDED = 1 << 30
+LISTEN_BACKLOG = 64
+# The folder a batch keeps its sandboxes' folders in, while one runs (grader.batch).
+_SCRATCH_ROOTS: list[Path] = []
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class Limits:
     cpu_seconds: int = 30
     output: int = 1 * MiB
     isolate_network: bool = True
+    scratch: int = 64 * MiB  # the server's home and TMPDIR: a tmpfs of this size
 
 
 class ServerLost(SubmissionError):
@@ -76,7 +82,7 @@ class Sandbox:
         self.limits = limits
         self.workdir = workdir
         self.feed_address = feed_address
-        self.socket_path = workdir / "home" / SERVER_SOCKET
+        self.socket_path = workdir / SERVER_SOCKET  # the grader's: outside the server's reach
         self.log_path = workdir / LOG_FILE
         self.pid = 0
         self.notes: list[str] = []
@@ -85,22 +91,43 @@ class Sandbox:
         self._status_buffer = bytearray()
         self._exit_status: int | None = None
         self._client: Any = None
+        self.group: cgroups.Group | None = None
+        self.peak_memory = 0  # bytes, from the sandbox's cgroup once it stopped
 
     def __enter__(self) -> Sandbox:
+        self.group = self._new_group()
         plan_fds = self._prepare()
         plan = self._plan(*plan_fds)
         try:
             self.pid = jail.start_init(plan, close_in_child=(self._info_fd, self._status_fd))
         finally:
-            for fd in plan_fds:
+            for fd in plan_fds:  # the listening socket too: only the server holds it from now on
                 os.close(fd)
         return self
+
+    def _new_group(self) -> cgroups.Group | None:
+        """The sandbox's cgroup with its limits, or None (with a note saying why)."""
+        batch = cgroups.process_batch()
+        wording = {"memory": "memory limits", "pids": "process limits"}
+        if isinstance(batch, cgroups.Unavailable):
+            self.notes.append(f"memory and process limits per sandbox unavailable ({batch})")
+            return None
+        for controller, why in batch.missing.items():
+            self.notes.append(f"{wording[controller]} per sandbox unavailable ({why})")
+        try:
+            return batch.new_group(self.limits.memory, jail.MAX_PROCESSES)
+        except OSError as exc:
+            self.notes.append(f"memory and process limits per sandbox unavailable ({exc})")
+            return None
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _prepare(self) -> tuple[int, int]:
-        """Lay out the jail's private folder and open its pipes; return their write ends."""
+    def _prepare(self) -> tuple[int, int, int]:
+        """Lay out the jail's private folder, open its pipes and its server's socket.
+
+        Return what the jail's processes get: the pipes' write ends, the listening socket.
+        """
         check_reachable(self.workdir)
         code = self.workdir / "submission"
         code.mkdir()
@@ -115,15 +142,23 @@ class Sandbox:
             Path(self.feed_address).chmod(0o666)
         self._info_fd, info_w = os.pipe()
         self._status_fd, status_w = os.pipe()
-        return info_w, status_w
+        return info_w, status_w, self._listen()
 
-    def _plan(self, info_fd: int, status_fd: int) -> jail.Plan:
+    def _listen(self) -> int:
+        """The server's listening socket, which the grader alone names and may connect to."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+            listener.bind(str(self.socket_path))
+            self.socket_path.chmod(0o600)
+            listener.listen(LISTEN_BACKLOG)
+            return listener.detach()
+
+    def _plan(self, info_fd: int, status_fd: int, listen_fd: int) -> jail.Plan:
         """What the jail needs to know."""
         return jail.Plan(
             exercises=self.exercises,
             code=self.workdir / "submission",
             home=self.workdir / "home",
-            socket_path=self.socket_path,
+            listen_fd=listen_fd,
             log_path=self.log_path,
             feed_address=self.feed_address,
             memory=self.limits.memory,
@@ -133,6 +168,8 @@ class Sandbox:
             foreign_modules=jail.foreign_modules(),
             info_fd=info_fd,
             status_fd=status_fd,
+            scratch=self.limits.scratch,
+            cgroup_procs=self.group.procs if self.group else (),
         )
 
     def wait_ready(self) -> dict[str, SubmissionError]:
@@ -256,7 +293,8 @@ class Sandbox:
                 time.sleep(EXIT_POLL)  # the child reaps the server, then exits; only wording waits
         if self._exit_status is None:
             return None
-        return _describe_exit(self._exit_status, self.limits, self.log_tail())
+        out_of_memory = bool(self.group and self.group.oom_kills())
+        return _describe_exit(self._exit_status, self.limits, self.log_tail(), out_of_memory)
 
     def explain(self) -> str | None:
         """Why requests fail, when the server is gone; for feedback."""
@@ -284,6 +322,10 @@ class Sandbox:
             if fd >= 0:
                 os.close(fd)
         self._info_fd = self._status_fd = -1
+        if self.group is not None:
+            self.peak_memory = self.group.peak_memory()
+            self.group.remove()
+            self.group = None
 
 
 @functools.cache
@@ -302,11 +344,24 @@ def scratch_folder() -> Path:
     """Where sandbox folders go: $TMPDIR when set, else /dev/shm when roomy, else the temp dir.
 
     /dev/shm keeps the many small short-lived files of a batch in memory; on disk,
-    creating and deleting them costs more than a sandbox's own start.
+    creating and deleting them costs more than a sandbox's own start. While a batch
+    runs, its own folder there (``scratch_root``).
     """
+    if _SCRATCH_ROOTS:
+        return _SCRATCH_ROOTS[-1]
     if "TMPDIR" not in os.environ and _roomy_shared_memory():
         return SHARED_MEMORY
     return Path(tempfile.gettempdir())
+
+
+@contextlib.contextmanager
+def scratch_root(folder: Path) -> Iterator[Path]:
+    """Make ``folder`` where sandbox folders go, until the block ends."""
+    _SCRATCH_ROOTS.append(folder)
+    try:
+        yield folder
+    finally:
+        _SCRATCH_ROOTS.remove(folder)
 
 
 def _roomy_shared_memory() -> bool:
@@ -360,9 +415,12 @@ def _kill(pid: int) -> None:
             kill(pid, signal.SIGKILL)
 
 
-def _describe_exit(code: int, limits: Limits, log: str) -> str:
-    """Turn an exit code (negative: killed by that signal) into words a student can act on."""
-    if "MemoryError" in log:
+def _describe_exit(code: int, limits: Limits, log: str, out_of_memory: bool = False) -> str:
+    """Turn an exit code (negative: killed by that signal) into words a student can act on.
+
+    ``out_of_memory``: the kernel killed a process of the sandbox for its memory.
+    """
+    if out_of_memory or "MemoryError" in log:
         return f"the server ran out of memory (the limit is {limits.memory // MiB} MiB)"
     if code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
         return f"the server used more than {limits.cpu_seconds} s of CPU time and was stopped"

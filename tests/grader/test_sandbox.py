@@ -34,7 +34,7 @@ import pytest
 from grader import fixtures
 from grader.contract import EX1, EX2, EXERCISES, Exercise
 from grader.loader import SubmissionError
-from grader.sandbox import Limits, MiB, Sandbox, warm_up
+from grader.sandbox import SERVER_SOCKET, Limits, MiB, Sandbox, warm_up
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
@@ -444,10 +444,17 @@ def read(path):
         return type(exc).__name__ + ": " + str(exc)
 
 
-def parent_pid():
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("PPid:"):
-            return int(line.split()[1])  # /proc is the grader's: this is init's PID there
+def mount_of(folder):
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split()
+        if fields[4] == folder:
+            return line.split(" - ")[1]
+    return ""
+
+
+def connect_unix(path):
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(path)
 
 
 def import_solutions():
@@ -458,6 +465,7 @@ def connect():
     socket.create_connection(("127.0.0.1", {port}), timeout=2).close()
 
 
+SERVER_SOCKET = Path.home().parent / {server_socket!r}
 facts = {{
     "pid": os.getpid(),
     "ppid": os.getppid(),
@@ -467,7 +475,14 @@ facts = {{
     "environ": dict(os.environ),
     "environ_block": read("/proc/self/environ"),
     "grader_environ": read("/proc/{grader_pid}/environ"),
-    "init_environ": read(f"/proc/{{parent_pid()}}/environ"),
+    "init_environ": read("/proc/1/environ"),
+    "visible_pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+    "home_mount": mount_of(str(Path.home())),
+    "namespaces": {{kind: os.readlink(f"/proc/self/ns/{{kind}}") for kind in ("ipc", "mnt")}},
+    "write_shared_memory": attempt(lambda: Path("/dev/shm/planted").write_text("")),
+    "connect_server_socket": attempt(lambda: connect_unix(str(SERVER_SOCKET))),
+    "rename_server_socket": attempt(lambda: SERVER_SOCKET.rename(SERVER_SOCKET.with_suffix(".x"))),
+    "remove_server_socket": attempt(SERVER_SOCKET.unlink),
     "write_outside_home": attempt(lambda: Path.home().parent.joinpath("planted").write_text("")),
     "sys_path": sys.path,
     "import_solutions": attempt(import_solutions),
@@ -499,12 +514,17 @@ def gather_facts(tmp: Path, limits: Limits) -> tuple[dict, list[str], int, Path]
                 grader_pid=os.getpid(),
                 reference=str(SOLUTIONS / EX1.filename),
                 private=str(private),
+                server_socket=SERVER_SOCKET,
             )
         )
         with sandbox(tmp, source, limits) as box:
             assert box.wait_ready() == {}
-            facts = json.loads((box.workdir / "home" / "facts.json").read_text())
+            # The home is the server's own tmpfs: seen through the server's mount namespace.
+            home = Path(f"/proc/{box.server_pid()}/root") / str(box.workdir / "home").lstrip("/")
+            facts = json.loads((home / "facts.json").read_text())
             notes = list(box.notes)
+            facts["home_seen_by_the_grader"] = list((box.workdir / "home").iterdir())
+            facts["server_socket_mode"] = box.socket_path.stat().st_mode & 0o777
     return facts, notes, listener.connections, box.workdir
 
 
@@ -531,10 +551,40 @@ def test_the_server_runs_as_a_user_of_its_own(inside: tuple) -> None:
     facts, _, _, _ = inside
     require_root()
     assert facts["uid"] != 0
-    # init (root, forked from the grader) still holds a copy of the grader's environment
-    for environ in ("grader_environ", "init_environ"):
-        assert facts[environ].startswith("PermissionError"), facts[environ]
+    # init (root, forked from the grader) still holds a copy of the grader's environment;
+    # the grader is not even in the sandbox's /proc
+    assert facts["init_environ"].startswith("PermissionError"), facts["init_environ"]
+    assert facts["grader_environ"].startswith("FileNotFoundError"), facts["grader_environ"]
     assert facts["write_outside_home"].startswith("PermissionError"), facts["write_outside_home"]
+
+
+def test_the_home_is_a_capped_tmpfs_only_the_sandbox_sees(inside: tuple) -> None:
+    facts, notes, _, _ = inside
+    require_namespaces(notes)
+    assert facts["home_mount"].startswith("tmpfs "), facts["home_mount"]
+    size = next(o for o in facts["home_mount"].split(",") if o.startswith("size="))
+    assert size == f"size={FAST.scratch // 1024}k"
+    assert facts["home_seen_by_the_grader"] == []
+    assert facts["write_shared_memory"] != "ok"
+
+
+def test_ipc_objects_mounts_and_processes_are_the_sandbox_s_own(inside: tuple) -> None:
+    facts, notes, _, _ = inside
+    require_namespaces(notes)
+    for kind, namespace in facts["namespaces"].items():
+        assert namespace != str(Path(f"/proc/self/ns/{kind}").readlink()), kind
+    # init, the server and whatever the server started: not the grader, nor the machine
+    assert facts["visible_pids"][:2] == [1, SERVER_IN_NAMESPACE]
+    assert os.getpid() not in facts["visible_pids"] or len(facts["visible_pids"]) < 5
+
+
+def test_the_server_socket_is_the_grader_s(inside: tuple) -> None:
+    facts, _, _, _ = inside
+    for attack in ("rename_server_socket", "remove_server_socket"):
+        assert facts[attack].startswith("PermissionError"), facts[attack]
+    if os.getuid() == 0:  # the sandbox's own user may not even connect to it
+        assert facts["connect_server_socket"].startswith("PermissionError"), facts
+        assert facts["server_socket_mode"] == 0o600
 
 
 def test_the_network_is_unreachable_inside(inside: tuple) -> None:
