@@ -180,3 +180,55 @@ def test_a_named_root_inside_a_hidden_folder_stays_readable(tmp_path: Path) -> N
     venv = tmp_path.resolve() / "clone" / ".venv" / "site-packages"
     rules = landlock.readable_rules([tmp_path, venv], [tmp_path / "clone"])
     assert dict(rules) == {tmp_path.resolve(): landlock.READ_DIR, venv: landlock.READ}
+
+
+READS = """
+
+from pathlib import Path as _Path
+
+
+def _outcome(path):
+    try:
+        _Path(path).read_bytes()
+    except OSError as exc:
+        return type(exc).__name__
+    return "ok"
+
+
+_READS = {{name: _outcome(path) for name, path in {targets!r}.items()}}
+_READS["its own module"] = _outcome(__file__)
+
+
+@app.get("/reads")
+def reads():
+    return _READS
+"""
+
+
+def test_a_server_reads_python_and_its_own_copy_but_nothing_of_the_kit(tmp_path: Path) -> None:
+    import fastapi
+
+    from grader.contract import EX1
+    from tests.grader.test_sandbox import reference, sandbox
+
+    package = Path(landlock.__file__).resolve().parent
+    targets = {
+        "the grader's code": str(package / "fixtures.py"),
+        "a sample": str(next((package / "samples").rglob("*.py"))),
+        "the clone": str(package.parent / "pyproject.toml"),
+        "a solution": str(package.parent / "solutions" / EX1.filename),
+        "the standard library": json.__file__,
+        "site-packages": fastapi.__file__,
+    }
+    with sandbox(tmp_path, reference(EX1) + READS.format(targets=targets)) as box:
+        assert box.wait_ready() == {}
+        reads = box.client(EX1).get("/reads").json()
+    assert reads == {
+        "the grader's code": "PermissionError",
+        "a sample": "PermissionError",
+        "the clone": "PermissionError",
+        "a solution": "PermissionError",
+        "the standard library": "ok",
+        "site-packages": "ok",
+        "its own module": "ok",
+    }
