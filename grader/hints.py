@@ -35,7 +35,8 @@ CHECK_NUDGES: dict[str, str] = {
     "imports": "Look at the line the message names: the module must import before anything "
     "else can be checked.",
     "graded": "Run the check again; if it keeps failing, show this message to your instructor.",
-    "response": "Look at the route decorator and at what the endpoint function returns.",
+    "response": "Look at the line the message names, if it names one; else at the route "
+    "decorator and at what the endpoint function returns.",
     "content-type": "Look at the media type your StreamingResponse is given.",
     "body": "Compare what your generator yields with the expected body, line by line.",
     "chunks": "Look at how many times your generator yields, and what each yield holds.",
