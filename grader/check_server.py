@@ -26,6 +26,7 @@ import selectors
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,6 +50,7 @@ class CheckServer:
         self.margin = margin
         self._process: subprocess.Popen[bytes] | None = None
         self._errors: IO[bytes] | None = None
+        self._turn = threading.Lock()  # one check at a time: answers come back in order
 
     def grade(
         self,
@@ -63,6 +65,17 @@ class CheckServer:
         """
         request = {"folder": str(folder), "exercises": exercise_ids, "timeout": timeout}
         patience = timeout * 2 * len(exercise_ids) + self.margin
+        with self._turn:
+            return self._exchange(request, exercise_ids, patience, while_waiting)
+
+    def _exchange(
+        self,
+        request: dict[str, Any],
+        exercise_ids: list[str],
+        patience: float,
+        while_waiting: Callable[[], object],
+    ) -> tuple[list[ExerciseResult], str | None]:
+        """One request and its answer, read into results."""
         try:
             line = self._ask(json.dumps(request).encode() + b"\n", patience, while_waiting)
         except BaseException:  # interrupted mid-check: its answer would come to the next one
