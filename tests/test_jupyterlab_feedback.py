@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -37,6 +38,15 @@ PASS_MARK, FAIL_MARK = "✓", "✗"
 KERNEL_IDLE = "| Idle"  # the status bar's kernel item once the kernel has started
 # The lesson's classic mistake: every event sent without the blank line that ends it.
 CLASSIC_MISTAKE = ('\\n\\n"', '"')
+# The cell that imports check (and perhaps more), and the check cell of an exercise.
+IMPORT_CELL = r"^from grader\.notebook import check\b.*$"
+
+
+def check_cell(exercise_id: str) -> str:
+    """The source of the cell that checks this exercise, as a regular expression."""
+    return rf"^check\(\"{exercise_id}\"\)$"
+
+
 # An error message made of markup that would run if the feedback were not escaped.
 MARKUP = '<img src=x onerror="window.sseInjected=1"><script>window.sseInjected=2</script>'
 HOSTILE_EX1 = f"""from fastapi import FastAPI
@@ -118,11 +128,10 @@ class Notebook:
         )
 
     def cell(self, source: str):
-        """The code cell whose source is exactly ``source``."""
-        cells = self.page.locator(".jp-CodeCell").filter(
-            has=self.page.locator(".jp-InputArea-editor", has_text=source)
-        )
-        assert cells.count() == 1, f"expected one cell {source!r}, found {cells.count()}"
+        """The one code cell whose whole source matches the regular expression ``source``."""
+        editor = self.page.locator(".jp-InputArea-editor", has_text=re.compile(source))
+        cells = self.page.locator(".jp-CodeCell").filter(has=editor)
+        assert cells.count() == 1, f"expected one cell matching {source}, found {cells.count()}"
         return cells.first
 
     def run(self, source: str):
@@ -197,14 +206,14 @@ def run_the_exercises(page, folder: Path, shots: Path, lab_url: str) -> None:
     page.goto(lab_url.replace("/lab?", f"/lab/tree/{NOTEBOOK}?"), timeout=PAGE_TIMEOUT_MS)
     notebook = Notebook(page, shots)
     notebook.wait_until_ready()
-    notebook.run("from grader.notebook import check")
+    notebook.run(IMPORT_CELL)
     stub_then_fix(notebook, folder)
     classic_mistake_until_the_hint_opens(notebook, folder)
 
 
 def stub_then_fix(notebook: Notebook, folder: Path) -> None:
     """Exercise 1 untouched, then raising an error made of markup, then solved."""
-    ex1 = f'check("{EX1.id}")'
+    ex1 = check_cell(EX1.id)
     assert_first_failure(notebook.feedback(ex1, EX1.id, "1_stub_ex1"))
 
     save(folder / EX1.filename, HOSTILE_EX1)
@@ -225,7 +234,7 @@ def classic_mistake_until_the_hint_opens(notebook: Notebook, folder: Path) -> No
     """Exercise 2 with the classic mistake: a nudge first, the full hint after a few tries."""
     from grader.hints import OPEN_AFTER
 
-    ex2 = f'check("{EX2.id}")'
+    ex2 = check_cell(EX2.id)
     save(folder / EX2.filename, classic_mistake())
     mistake = notebook.feedback(ex2, EX2.id, "3_classic_mistake_ex2")
     assert_first_failure(mistake)
