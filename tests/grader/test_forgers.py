@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from grader.contract import EXERCISE_IDS
-from tests.grader.test_cli import GRADER
+from tests.grader.test_cli import GRADER, without_root
 from tests.grader.test_hostile import (
     adopting_orphans,
     failure_text,
@@ -112,18 +112,21 @@ def secret_file(folder: Path) -> tuple[Path, str]:
 
 
 def run_measured(
-    options: list[str], env: dict[str, str], peak: Path
-) -> subprocess.CompletedProcess:
+    options: list[str], env: dict[str, str], peak: Path, prefix: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
     """Run the grader with ``options``, writing the peak memory of all it started to ``peak``."""
-    command = [sys.executable, "-c", MEASURE, str(peak), *GRADER, *options]
+    command = [sys.executable, "-c", MEASURE, str(peak), *prefix, *GRADER, *options]
     return subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_LIMIT, check=False
     )
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
+@pytest.fixture(scope="module", params=["as root", "without root"])
+def batch(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Batch:
     """Grade the whole forgers corpus once, as an instructor would, watching what is left."""
+    prefix = without_root() if request.param == "without root" else ()
+    if not prefix and os.getuid() != 0:
+        pytest.skip("the grader runs as root only when the tests do")
     tmp = tmp_path_factory.mktemp("forgers")
     # The sandboxes' unprivileged users must reach their folders: a temp folder of the batch's own.
     batch_tmp = Path(tempfile.mkdtemp(prefix="grader-forgers-"))
@@ -139,7 +142,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
                 *("--results-dir", str(tmp / "results"), "--timeout", TIMEOUT),
                 *("--memory", MEMORY, "--jobs", JOBS, "--no-progress"),
             ]
-            done = run_measured(options, env, tmp / "peak")
+            done = run_measured(options, env, tmp / "peak", prefix)
             leftovers = settle(str(tmp)) + settle(str(batch_tmp))
             orphans = living_children(before)
             kill_all(leftovers + orphans)
