@@ -21,12 +21,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.contract import EXERCISES
 from grader.loader import SubmissionError
 
 MAX_FILE_BYTES = 1 << 20  # one module; an exercise is a few KiB
 MAX_MODULES = 64  # Python files of one submission copied into its sandbox
 MAX_TOTAL_BYTES = 8 << 20
 READ_SIZE = 1 << 16
+EXERCISE_FILES = frozenset(ex.filename for ex in EXERCISES)
 FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 KINDS = {
@@ -79,7 +81,8 @@ def read_modules(folder: Path) -> ModuleFiles:
     found = ModuleFiles()
     budget = MAX_TOTAL_BYTES
     with open_folder(folder) as fd:
-        names = sorted(n for n in os.listdir(fd) if n.endswith(".py"))  # noqa: PTH208 (by fd)
+        names = [n for n in os.listdir(fd) if n.endswith(".py")]  # noqa: PTH208 (by fd)
+        names.sort(key=lambda name: (name not in EXERCISE_FILES, name))  # within the caps first
         for index, name in enumerate(names):
             if index >= MAX_MODULES:
                 found.refused[name] = (

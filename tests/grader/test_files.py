@@ -98,12 +98,14 @@ def test_read_modules_keeps_regular_modules_and_names_the_refused(tmp_path: Path
     assert all("symbolic link" in why for why in found.refused.values())
 
 
-def test_read_modules_caps_the_number_of_files(tmp_path: Path) -> None:
+def test_read_modules_caps_the_number_of_files_keeping_the_exercises(tmp_path: Path) -> None:
     for index in range(files.MAX_MODULES + 3):
-        (tmp_path / f"m{index:03}.py").write_bytes(b"")
+        (tmp_path / f"a{index:03}.py").write_bytes(b"")
+    (tmp_path / "ex3_async_tokens.py").write_bytes(SOURCE)
     found = files.read_modules(tmp_path)
     assert len(found.files) == files.MAX_MODULES
-    assert len(found.refused) == 3
+    assert found.files["ex3_async_tokens.py"] == SOURCE
+    assert len(found.refused) == 4
     assert all(f"at most {files.MAX_MODULES}" in why for why in found.refused.values())
 
 
