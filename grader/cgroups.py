@@ -237,14 +237,14 @@ class Batch:
 
         A controller whose folder cannot be made (no delegation) goes to ``missing``.
         """
-        for controller, folder in list(self.folders.items()):
+        for folder in dict.fromkeys(self.folders.values()):
             try:
                 self._create(folder.parent)
             except OSError as exc:
-                del self.folders[controller]
-                self.missing[controller] = (
-                    f"cannot create cgroups in {folder.parent} ({exc.strerror})"
-                )
+                why = f"cannot create cgroups in {folder.parent} ({exc.strerror})"
+                for controller in [c for c, f in self.folders.items() if f == folder]:
+                    del self.folders[controller]
+                    self.missing[controller] = why
 
     def _create(self, own: Path) -> None:
         sweep_stale(own)

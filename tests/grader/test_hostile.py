@@ -28,6 +28,7 @@ import psutil
 import pytest
 
 from grader.contract import EXERCISE_IDS
+from tests.grader.test_cgroups import delegated
 from tests.grader.test_cli import GRADER, grader, without_root
 from tests.grader.test_sandbox import (
     Listener,
@@ -53,6 +54,8 @@ FORGED = "FORGED"  # what every forged result says
 SLEEPER = ["sleep", "3600"]
 PRINTED = "FLOOD"  # what the flooding case prints
 STRAY_RESULTS = Path("/tmp/results.json")  # where one case drops a forged file
+SYSV_KEY = 0x55E5E001  # the key of the System V segment one case leaves behind
+SYSV_TABLES = tuple(Path("/proc/sysvipc") / table for table in ("shm", "msg", "sem"))
 
 
 @dataclass
@@ -69,6 +72,8 @@ class Batch:
     connections: int
     decoy_survived: bool
     secret: str
+    left_in_tmp: list[str]
+    ipc_left: list[str]
 
 
 def last_document(stdout: str) -> dict[str, Any]:
@@ -158,6 +163,17 @@ def settle(marker: str) -> list[psutil.Process]:
     return processes_mentioning(marker)
 
 
+def ipc_objects() -> set[str]:
+    """Every System V IPC object of the machine, as "table key id"."""
+    found = set()
+    for table in SYSV_TABLES:
+        with suppress(OSError):
+            for row in table.read_text().splitlines()[1:]:
+                key, ident = row.split()[:2]
+                found.add(f"{table.name} {int(key):#x} {ident}")
+    return found
+
+
 def remove_stray_results() -> None:
     """Delete the forged results.json a case leaves in /tmp (and nothing that is not forged)."""
     with suppress(OSError):
@@ -171,6 +187,8 @@ def batch(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     prefix = without_root() if request.param == "without root" else ()
     if not prefix and os.getuid() != 0:
         pytest.skip("the grader runs as root only when the tests do")
+    if prefix:  # the ordinary user gets a cgroup subtree of its own, as on a systemd machine
+        prefix = (*request.getfixturevalue("delegation"), *prefix)
     tmp = tmp_path_factory.mktemp("hostile")
     # The sandboxes' unprivileged users must reach their folders, which pytest's tmp_path
     # (private to its owner) does not allow: give the batch a temp folder of its own.
@@ -184,6 +202,7 @@ def batch(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             copy = prepare(tmp, listener.port, decoy.pid)
             before = {child.pid for child in living_children(set())}
             sleeping = {proc.pid for proc in sleepers()}
+            ipc_before = ipc_objects()
             options = batch_options(copy, tmp / "results")
             done = grader(*options, env=env, command=(*prefix, *GRADER))
             leftovers = settle(str(tmp)) + settle(str(batch_tmp))
@@ -191,6 +210,8 @@ def batch(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             new_sleepers = [proc for proc in sleepers() if proc.pid not in sleeping]
             connections = listener.connections
             kill_all(leftovers + orphans + new_sleepers)
+            left_in_tmp = sorted(path.name for path in batch_tmp.iterdir())
+            ipc_left = sorted(ipc_objects() - ipc_before)
         decoy_survived = decoy.poll() is None
     finally:
         decoy.kill()
@@ -208,7 +229,16 @@ def batch(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         connections=connections,
         decoy_survived=decoy_survived,
         secret=secret,
+        left_in_tmp=left_in_tmp,
+        ipc_left=ipc_left,
     )
+
+
+@pytest.fixture(scope="module")
+def delegation() -> Iterator[tuple[str, ...]]:
+    """A command prefix giving the grader a pids cgroup of its own (see test_cgroups)."""
+    with delegated(f"grader-test-{os.getpid()}") as prefix:
+        yield prefix
 
 
 def entry(batch: Batch, case: str) -> dict[str, Any]:
@@ -238,17 +268,26 @@ def test_stdout_is_the_json_report_and_nothing_else(batch: Batch) -> None:
     assert document == batch.document
 
 
-def test_every_sandbox_had_its_own_namespaces(batch: Batch) -> None:
+def recorded_advice(batch: Batch) -> set[str]:
+    """Every piece of advice the saved results hold (the report leaves some out)."""
     saved = [json.loads(path.read_text()) for path in batch.results.glob("*.json")]
     records = [envelope["result"] for envelope in saved]  # what it was graded from, and its result
     assert len(records) == len(CASES)
-    notes = {
+    return {
         advice
         for record in records
         for exercise in record["exercises"]
         for advice in exercise["advice"]
-        if "namespace" in advice
     }
+
+
+def test_every_sandbox_had_its_own_namespaces(batch: Batch) -> None:
+    assert {advice for advice in recorded_advice(batch) if "namespace" in advice} == set()
+
+
+def test_every_sandbox_had_its_memory_and_process_limits_and_scratch_space(batch: Batch) -> None:
+    missing = ("per sandbox unavailable", "scratch space unavailable", "private /proc")
+    notes = {advice for advice in recorded_advice(batch) if any(m in advice for m in missing)}
     assert notes == set()
 
 
@@ -278,6 +317,12 @@ def test_nothing_is_left_running(batch: Batch) -> None:
     assert batch.leftovers == []
     assert batch.orphans == []
     assert batch.new_sleepers == []
+
+
+def test_no_folder_and_no_ipc_object_outlives_the_batch(batch: Batch) -> None:
+    assert batch.left_in_tmp == []
+    assert batch.ipc_left == []
+    assert not any(f" {SYSV_KEY:#x} " in entry for entry in ipc_objects())
 
 
 def test_no_connection_leaves_the_sandbox(batch: Batch) -> None:
