@@ -36,11 +36,11 @@ Grade Lesson 3 (Streaming and Server-Sent Events) submissions.
 
 A submission is a folder holding ex1_stream_lines.py, ex2_fix_sse.py and
 ex3_async_tokens.py. Each exercise is served by the submission's own FastAPI app
-in a sandboxed process (no network, memory/CPU/output limits, its own process
-group and PID namespace) and checked from the outside through HTTP: status,
-Content-Type, the body or the events a browser would see, and whether it really
-streams (one chunk per item, nothing held back, an event loop that is never
-blocked).
+in a sandboxed process (no network, memory/process/CPU/output limits, its own
+PID, IPC and mount namespaces, a private scratch space) and checked from the
+outside through HTTP: status, Content-Type, the body or the events a browser
+would see, and whether it really streams (one chunk per item, nothing held
+back, an event loop that is never blocked).
 """
 EPILOG = """\
 a batch (--submissions, several PATHs, or --results-dir) ends with one line on
@@ -49,8 +49,8 @@ how many the grader could not grade, and where the report went (--quiet: none).
 
 saved results (--results-dir) are reused only while they match what would be
 graded now: the submission's files, the grader's version and the options that
-decide verdicts (--exercise, --timeout, --memory, --cpu, --output-limit,
---allow-network). Any other spelling of a folder's path finds the same record.
+decide verdicts (--exercise, --timeout, --memory, --scratch, --cpu,
+--output-limit, --allow-network). Any other spelling of a folder's path finds the same record.
 
 exit status: 0 every exercise passed, 1 some exercise failed, 2 usage error or a
 report that cannot be written, 130 interrupted (saved results are kept; run again
@@ -152,7 +152,16 @@ def build_parser() -> Parser:
         metavar="MIB",
         type=_positive_int,
         default=1024,
-        help="memory a submission's server may allocate, in MiB (default: 1024)",
+        help="memory a submission's sandbox may use, in MiB: its processes, their shared "
+        "memory and its scratch space together (default: 1024)",
+    )
+    add(
+        "--scratch",
+        metavar="MIB",
+        type=_positive_int,
+        default=64,
+        help="size of a submission's private scratch space (its home and TMPDIR, in memory), "
+        "in MiB (default: 64)",
     )
     add(
         "--cpu",
@@ -295,6 +304,7 @@ def limits_from(ns: argparse.Namespace) -> Limits:
         memory=ns.memory * MiB,
         cpu_seconds=ns.cpu,
         output=ns.output_limit * 1024,
+        scratch=ns.scratch * MiB,
         isolate_network=not ns.allow_network,
     )
 

@@ -35,6 +35,7 @@ DOCUMENTED_OPTIONS = (
     "--jobs",
     "--timeout",
     "--memory",
+    "--scratch",
     "--cpu",
     "--output-limit",
     "--allow-network",
