@@ -33,6 +33,8 @@ MIN_PYTHON = (3, 11)
 # (it keeps running; JupyterLab's own log shows the URL too).
 LAB_STARTUP_S = 120.0
 LAB_POLL_S = 0.2
+# How long the lab may take to shut down once told to stop (it stops its kernels first).
+LAB_STOP_S = 20.0
 RUNTIME_DIR_CODE = "import jupyter_core.paths as p; print(p.jupyter_runtime_dir())"
 
 # job name -> (extras to install, command to run inside the environment)
@@ -121,6 +123,43 @@ def in_terminal_foreground() -> bool:
         return False
 
 
+class Lab:
+    """JupyterLab run as a child: signals passed on, and stopped for sure once asked to."""
+
+    def __init__(self, command: list[str]) -> None:
+        # Ctrl-C at a terminal reaches the lab too (JupyterLab then asks whether to stop);
+        # any other interruption is passed on, so the lab never outlives this process.
+        self.from_terminal = in_terminal_foreground()
+        self.asked_at: float | None = None
+        self.child = subprocess.Popen(command)
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), self.forward)
+
+    def forward(self, signum: int, _frame: object) -> None:
+        """Pass a signal on to the lab, unless the terminal already sent it there."""
+        if signum == signal.SIGINT and self.from_terminal:
+            return
+        self.child.send_signal(signum)
+        # At a terminal a first SIGINT only makes the lab ask for confirmation; else it stops.
+        if signum != signal.SIGINT or not sys.stdin or not sys.stdin.isatty():
+            self.asked_at = self.asked_at or time.monotonic()
+
+    def wait(self) -> int:
+        """The lab's exit status once it exits; killed if it lingers after being told to stop."""
+        while True:
+            try:
+                return exit_status(self.child.wait(timeout=LAB_POLL_S))
+            except subprocess.TimeoutExpired:
+                if self.asked_at is not None and time.monotonic() - self.asked_at > LAB_STOP_S:
+                    print(
+                        f"bootstrap: JupyterLab did not stop within {LAB_STOP_S:g} s; killing it",
+                        file=sys.stderr,
+                    )
+                    self.child.kill()
+                    self.asked_at = None
+
+
 def run_lab(command: list[str]) -> int:
     """Start JupyterLab, print the URL to open, and wait until it stops."""
     if running_as_root() and "--allow-root" not in command:
@@ -130,22 +169,11 @@ def run_lab(command: list[str]) -> int:
     found = subprocess.run(
         [str(venv_python()), "-c", RUNTIME_DIR_CODE], capture_output=True, text=True, check=False
     )
-    # Ctrl-C at a terminal reaches the lab too (JupyterLab then asks whether to stop);
-    # any other interruption is passed on, so the lab never outlives this process.
-    from_terminal = in_terminal_foreground()
-    child = subprocess.Popen(command)
-
-    def forward(signum: int, _frame: object) -> None:
-        if not (signum == signal.SIGINT and from_terminal):
-            child.send_signal(signum)
-
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), forward)
-    url = wait_for_lab_url(child, Path(found.stdout.strip())) if found.returncode == 0 else None
+    lab = Lab(command)
+    url = wait_for_lab_url(lab.child, Path(found.stdout.strip())) if found.returncode == 0 else None
     if url is not None:
         print(f"bootstrap: JupyterLab is running; open {url}", file=sys.stderr, flush=True)
-    return exit_status(child.wait())
+    return lab.wait()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,7 +32,7 @@ from grader import bootstrap
 from tests.test_jupyterlab import JUPYTER_HOME_VARIABLES, LOOPBACK, free_port
 
 STARTUP_TIMEOUT_S = 120
-STOP_TIMEOUT_S = 30
+STOP_TIMEOUT_S = 60  # the bootstrap gives the lab 20 s to stop before it kills it
 URL_LINE = re.compile(r"^bootstrap: JupyterLab is running; open (\S+)$", re.MULTILINE)
 ROOT_NOTE = "running as root, so JupyterLab starts with --allow-root"
 UNPRIVILEGED_USER = "nobody"
@@ -166,8 +166,12 @@ def listening(port: int) -> bool:
         return sock.connect_ex((LOOPBACK, port)) == 0
 
 
-def stop(process: subprocess.Popen[bytes], signum: int = signal.SIGTERM) -> None:
-    """Ask the bootstrap to stop (it passes the signal on to the lab); kill it if it lingers."""
+def stop(process: subprocess.Popen[bytes], signum: int = signal.SIGTERM) -> bool:
+    """Ask the bootstrap to stop (it passes the signal on to the lab, and kills a lab that
+    lingers), killing it if it does not; then kill whatever of its session is left.
+
+    Returns whether anything was left.
+    """
     if process.poll() is None:
         process.send_signal(signum)
         try:
@@ -175,6 +179,11 @@ def stop(process: subprocess.Popen[bytes], signum: int = signal.SIGTERM) -> None
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=STOP_TIMEOUT_S)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 @contextmanager
@@ -205,10 +214,12 @@ def bootstrap_lab(
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # a group of its own, for the cleanup of leftovers
             )
         try:
             yield RunningLab(wait_for_url(process, log), port, log)
         finally:
-            stop(process, stop_with)
+            left = stop(process, stop_with)
         assert process.returncode == 0, f"bootstrap lab exited {process.returncode}"
+        assert not left, "processes of the lab outlived the bootstrap"
         assert not listening(port), "JupyterLab still listens after the bootstrap stopped"

@@ -7,6 +7,8 @@ loopback port, with every per-user Jupyter folder in a temporary one.
 
 import os
 import signal
+import subprocess
+import sys
 
 import httpx2
 import pytest
@@ -54,3 +56,41 @@ def test_lab_url_is_read_from_the_server_info_file(tmp_path):
     assert bootstrap.lab_url(info) == "http://127.0.0.1:8891/base/lab"
     info.write_text('{"url": "http://127.0.0.1:8891/", "tok')
     assert bootstrap.lab_url(info) is None
+
+
+STUBBORN_LAB = """
+import signal, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+print("ready", flush=True)
+time.sleep(600)
+"""
+RUN_STUBBORN_LAB = f"""
+import sys
+from grader import bootstrap
+bootstrap.LAB_STOP_S = 1.0
+lab = bootstrap.Lab([sys.executable, "-c", {STUBBORN_LAB!r}])
+sys.exit(lab.wait())
+"""
+
+
+def test_a_lab_that_ignores_the_stop_signal_is_killed_after_a_grace():
+    process = subprocess.Popen(
+        [sys.executable, "-c", RUN_STUBBORN_LAB],
+        cwd=bootstrap.ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout.readline() == "ready\n"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 128 + signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert "did not stop within 1 s; killing it" in process.stderr.read()
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)  # nothing of the lab is left
