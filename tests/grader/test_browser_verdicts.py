@@ -17,6 +17,7 @@ import zlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx2
 import pytest
@@ -39,6 +40,23 @@ READ_LIMIT = 10.0
 BOMB_BYTES = 64 << 20  # decoded size of the compressed bomb, far above the body cap
 ACCEPTED_CHARSETS = ["", "utf-8", "UTF-8", '"utf-8"', "Utf-8"]
 REFUSED_CHARSETS = ["utf8", "iso-8859-1", "windows-1252", "us-ascii", "utf-16"]
+# Spellings around the rules: case, other parameters, quotes, a second charset, spaces.
+CONTENT_TYPES = [
+    "Text/Event-Stream",
+    "text/event-stream;charset=UTF-8;format=x",
+    "text/event-stream; CHARSET=latin1",
+    'text/event-stream; charset="latin1"',
+    "text/event-stream;charset=utf-8;charset=latin1",
+    "text/event-stream;charset=latin1;charset=utf-8",
+    "text/event-stream; charset = latin1",
+    "text/event-stream; charset= latin1",
+    "text/event-stream; charset =latin1",
+    'text/event-stream;charset=""',
+    "text/event-stream;charset=",
+    "text/event-stream;charset=utf-8;",
+    "text/event-stream;",
+    "text/plain",
+]
 CODINGS = ["gzip", "deflate", "raw-deflate", "identity"]
 WRONG = ROOT / "tests" / "corpus" / "wrong"
 # Starlette's GZipMiddleware leaves event streams alone by default; this one compresses
@@ -71,12 +89,16 @@ async def event_bytes(coding: str) -> AsyncIterator[bytes]:
 
 
 async def events(request: Request) -> Response:
-    """An event stream: ?charset= adds that parameter, ?coding= compresses it."""
+    """An event stream: ?charset= adds that parameter, ?type= is the whole Content-Type,
+    ?coding= compresses it."""
     charset = request.query_params.get("charset")
     coding = request.query_params.get("coding", "identity")
     media_type = "text/event-stream" + (f"; charset={charset}" if charset is not None else "")
-    headers = {} if coding == "identity" else {"Content-Encoding": coding.replace("raw-", "")}
-    return StreamingResponse(event_bytes(coding), media_type=media_type, headers=headers)
+    media_type = request.query_params.get("type", media_type)
+    headers = {"Content-Type": media_type}  # as given: media_type= would add a charset
+    if coding != "identity":
+        headers["Content-Encoding"] = coding.replace("raw-", "")
+    return StreamingResponse(event_bytes(coding), headers=headers)
 
 
 def bomb_body() -> bytes:
@@ -306,6 +328,17 @@ def test_chromium_and_the_grader_agree_on_the_charset(
 ) -> None:
     url = stream_url(server, charset)
     assert shown_by_grader(read(http, url)) == shown_by_chromium(chromium_page, url)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("content_type", CONTENT_TYPES)
+def test_chromium_and_the_grader_agree_on_the_content_type(
+    chromium_page: Any, server: str, http: httpx2.Client, content_type: str
+) -> None:
+    url = f"{server}/events?type={quote(content_type)}"
+    t = read(http, url)
+    assert t.content_type == content_type
+    assert shown_by_grader(t) == shown_by_chromium(chromium_page, url)
 
 
 @pytest.mark.browser
