@@ -36,7 +36,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
 
-from grader import fixtures, landlock, mounts
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from grader import fixtures, landlock, mounts, output_log
 from grader.contract import Exercise
 from grader.loader import SubmissionError, load_exercise
 from grader.probe import Dispatch, Probe
@@ -286,14 +288,44 @@ def _mount_private_places(plan: Plan, owner: int | None) -> None:  # pragma: no 
             _note(plan, f"{what} unavailable ({exc.strerror})")
 
 
+class _LifespanAnnounced:
+    """An exercise app that tells the grader when its lifespan startup begins.
+
+    The apps' startups run one after another once every module is imported; a
+    startup that never returns is then blamed on its own exercise.
+    """
+
+    def __init__(self, app: ASGIApp, exercise_id: str, status_fd: int) -> None:
+        self.app = app
+        self.exercise_id = exercise_id
+        self.status_fd = status_fd
+
+    async def __call__(self, scope: Scope, receive: Receive, send_: Send) -> None:
+        """Pass everything on; announce the lifespan's startup message as the app takes it."""
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send_)
+            return
+
+        async def announcing() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                send(self.status_fd, {"starting": self.exercise_id})
+            return message
+
+        await self.app(scope, announcing, send_)
+
+
 def _run_server(plan: Plan, uid: int) -> NoReturn:  # pragma: no cover
     """Jail this process, import the modules and serve their apps; never returns."""
     try:
         preload_server()  # before the limits: they are for the submission, not for FastAPI
         _jail(plan, uid)
         apps = {ex.id: app for ex in plan.exercises if (app := _load(plan, ex)) is not None}
-        _serve(Dispatch(apps), plan.listen_fd, plan.status_fd)
+        told = {name: _LifespanAnnounced(app, name, plan.status_fd) for name, app in apps.items()}
+        _serve(Dispatch(told), plan.listen_fd, plan.status_fd)
     finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()  # the end of what it printed, for the report
         os._exit(0)
 
 
@@ -357,14 +389,14 @@ def _become(uid: int) -> None:  # pragma: no cover
 
 
 def _redirect_output(log_path: Path) -> None:
-    """stdin from /dev/null; stdout and stderr to the log, as fresh Python streams."""
+    """stdin from /dev/null; stdout and stderr to the log, as one bounded Python stream."""
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
-    sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
-    sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    # One stream for both, keeping the head and tail of a flood (grader.output_log).
+    sys.stdout = sys.stderr = output_log.text_stream(1)
 
 
 def _scrub_environment(home: Path) -> None:
@@ -522,6 +554,7 @@ def _serve(app: Dispatch, listen_fd: int, status_fd: int) -> None:  # pragma: no
     class NotifyingServer(uvicorn.Server):
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
+            sys.stdout.flush()  # what the modules printed is in the log once the server is ready
             send(status_fd, {"ready": True})
 
     listener = socket.socket(fileno=listen_fd)

@@ -14,7 +14,7 @@ from grader.feed import FeedServer
 from grader.loader import SubmissionError, load_exercise
 from grader.probe import Probe
 from grader.results import ExerciseResult, SubmissionResult, failed_exercise, ordered
-from grader.sandbox import Limits, Sandbox, ServerLost, scratch_folder
+from grader.sandbox import Limits, Sandbox, ServerLost, ServerSplit, scratch_folder
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -110,8 +110,9 @@ def grade_submission(
     graded: dict[str, ExerciseResult] = {}
     sources = _read_sources(folder, exercises, graded)
     remaining = grading_order(tuple(ex for ex in exercises if ex.id in sources))
-    while remaining:
-        remaining = _grade_in_sandbox(folder, remaining, limits, sources, graded)
+    plans = [remaining]  # the exercises each server to come serves, in order
+    while plans:
+        plans[:1] = _grade_in_sandbox(folder, plans[0], limits, sources, graded)
     result = ordered(label or str(folder), graded, exercises)
     result.duration = time.monotonic() - started
     return result
@@ -123,8 +124,13 @@ def _grade_in_sandbox(
     limits: Limits,
     sources: dict[str, str],
     graded: dict[str, ExerciseResult],
-) -> tuple[Exercise, ...]:
-    """Grade ``exercises`` in one sandbox, in order; return those left when its server is lost."""
+) -> list[tuple[Exercise, ...]]:
+    """Grade ``exercises`` in one sandbox, in order; return the servers still needed.
+
+    Nothing is left when all were graded. When the server is lost, the exercises
+    not graded yet get a fresh one; when its start failed in a way an earlier
+    module may have caused, each suspect first gets a server of its own.
+    """
     with (
         tempfile.TemporaryDirectory(prefix="grader-", dir=scratch_folder()) as tmp,
         contextlib.ExitStack() as stack,
@@ -141,7 +147,10 @@ def _grade_in_sandbox(
             failures = box.wait_ready()
         except ServerLost as lost:
             graded[lost.ex.id] = failed_exercise(lost.ex, "imports", lost.message, lost.details)
-            return tuple(ex for ex in exercises if ex is not lost.ex)
+            return _plans((), tuple(ex for ex in exercises if ex is not lost.ex))
+        except ServerSplit as split:
+            rest = tuple(ex for ex in exercises if ex not in split.exercises)
+            return _plans(split.exercises, rest)
         for ex in exercises:
             if error := failures.get(ex.id):
                 graded[ex.id] = failed_exercise(ex, "imports", error.message, error.details)
@@ -149,9 +158,16 @@ def _grade_in_sandbox(
         for index, ex in enumerate(served):
             previous = graded[served[index - 1].id] if index else None
             if previous and not box.usable(ex, after_failure=not previous.passed):
-                return served[index:]  # the exercise before killed or hung the server
+                return [served[index:]]  # the exercise before broke or wore out the server
             graded[ex.id] = _grade_served(box, ex, sources[ex.id], feed)
-    return ()
+    return []
+
+
+def _plans(
+    alone: tuple[Exercise, ...], together: tuple[Exercise, ...]
+) -> list[tuple[Exercise, ...]]:
+    """One server for each exercise of ``alone``, then one for ``together`` (if any)."""
+    return [(ex,) for ex in alone] + ([together] if together else [])
 
 
 def _grade_served(

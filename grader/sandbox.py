@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader import cgroups, files, jail
+from grader import cgroups, files, jail, output_log
 from grader.contract import EXERCISES, Exercise
 from grader.loader import SubmissionError
 from grader.probe import EXERCISE_HEADER, PING_PATH
+from grader.status import FAILED, IMPORTING, READY, STARTING, Startup, StatusReader
 
 SERVER_SOCKET = "http.sock"
 LOG_FILE = "output.log"
@@ -39,6 +40,19 @@ EXIT_POLL = 0.01
 SERVER_DEPTH = 2  # the server is init's child; without root, init is a relay's child
 PING_TIMEOUT = 2.0  # a free event loop answers in a millisecond; a hung one never does
 HTTP_OK = 200
+START_SLACK = 1.0  # seconds: see _start_slack
+FD_HEADROOM = 64  # free descriptors a server needs to serve the next exercise (a few connections)
+MEMORY_WORN = 0.8  # share of the memory limit a server may hold and still serve the next one
+# What an import failing for want of a resource the whole server shares says (an earlier
+# module may have used it up): such a module is tried again in a server of its own.
+EXHAUSTION_SIGNS = (
+    "Too many open files",
+    "MemoryError",
+    "Cannot allocate memory",
+    "No space left on device",
+    "can't start new thread",
+    "Resource temporarily unavailable",
+)
 SHARED_MEMORY = Path("/dev/shm")
 SHARED_MEMORY_NEEDED = 1 << 30
 LISTEN_BACKLOG = 64
@@ -66,6 +80,27 @@ class ServerLost(SubmissionError):
         self.ex = ex
 
 
+class ServerSplit(Exception):
+    """The server's start failed in a way an earlier module may have caused.
+
+    Each of ``exercises`` is graded next in a server of its own, where nothing ran before it.
+    """
+
+    def __init__(self, exercises: tuple[Exercise, ...]) -> None:
+        super().__init__(", ".join(ex.id for ex in exercises))
+        self.exercises = exercises
+
+
+def _exhaustion(error: str) -> bool:
+    """True when an import failed for want of something the whole server shares."""
+    return any(sign in error for sign in EXHAUSTION_SIGNS)
+
+
+def _start_slack(limits: Limits) -> float:
+    """How long the modules before one may take, and that one be blamed alone for a slow start."""
+    return min(START_SLACK, limits.timeout / 4)
+
+
 class Sandbox:
     """One jailed server for a submission's exercise modules; a context manager that cleans up."""
 
@@ -88,7 +123,6 @@ class Sandbox:
         self.notes: list[str] = []
         self._info_fd = -1
         self._status_fd = -1
-        self._status_buffer = bytearray()
         self._exit_status: int | None = None
         self._client: Any = None
         self.group: cgroups.Group | None = None
@@ -175,29 +209,72 @@ class Sandbox:
     def wait_ready(self) -> dict[str, SubmissionError]:
         """Wait until the server listens; return why the modules it does not serve failed.
 
-        Each import has ``limits.timeout`` to finish. Raise ServerLost when the
-        server dies or hangs while importing a module.
+        One deadline, ``limits.timeout`` from now on the grader's clock, covers
+        importing every module and starting every app's lifespan: nothing the
+        server says moves it (``grader.status``). Raise ServerLost when the
+        server dies or hangs in one module's import or lifespan, and that
+        module alone can have caused it; ServerSplit when the fault may lie with
+        a module that ran before.
         """
-        deadline = time.monotonic() + self.limits.timeout
-        self._read_notes(deadline)
+        startup = Startup(self.exercises, time.monotonic(), self.limits.timeout)
+        self._read_notes(startup.deadline)
+        reader = StatusReader(self._status_fd, self.exercises)
         failures: dict[str, SubmissionError] = {}
-        importing = self.exercises[0]
-        while True:
-            message = self._next_status(deadline)
-            if message is None:
-                why = self._import_failure(importing, deadline)
-                raise ServerLost(importing, why, self.log_tail())
-            if message.get("ready"):
+        while (message := reader.next(startup.deadline)) is not None:
+            if message.kind == READY:
                 return failures
-            if ex := self._planned(message.get("importing")):
-                importing, deadline = ex, time.monotonic() + self.limits.timeout
-            elif ex := self._planned(message.get("failed")):
-                error = str(message.get("error", "the module could not be served"))
-                failures[ex.id] = SubmissionError(error, str(message.get("details", "")))
+            if not startup.advance(message, time.monotonic()) or message.kind != FAILED:
+                continue
+            assert message.ex is not None
+            if _exhaustion(message.error) and message.ex is not self.exercises[0]:
+                raise ServerSplit((message.ex,))  # an earlier module may have used it all up
+            failures[message.ex.id] = SubmissionError(message.error, message.details)
+        raise self._start_failure(startup, reader)
 
-    def _planned(self, exercise_id: object) -> Exercise | None:
-        """The exercise with this id among this sandbox's, or None."""
-        return next((ex for ex in self.exercises if ex.id == exercise_id), None)
+    def _start_failure(self, startup: Startup, reader: StatusReader) -> Exception:
+        """What to raise when the server never became ready: who is to blame, if anyone is."""
+        work = startup.at_work()
+        if work is None:  # between two stages: any module run so far may have done it
+            return ServerSplit(tuple(ex for ex in self.exercises if ex not in startup.failed))
+        kind, ex = work
+        timed_out = time.monotonic() >= startup.deadline
+        if not self._alone_at_work(startup, timed_out=timed_out):
+            return ServerSplit((ex,))  # in a server of its own, its start is the first
+        why = self._too_slow(kind, ex) if timed_out else self._broke_off(kind, ex, reader)
+        return ServerLost(ex, why, self.log_tail())
+
+    def _alone_at_work(self, startup: Startup, *, timed_out: bool) -> bool:
+        """True when only the module at work can have failed the start.
+
+        So it is when its stage was the first thing the server did or, for a start
+        that ran out of time, when the stages before it took next to nothing.
+        """
+        if startup.first_at_work():
+            return True
+        return timed_out and startup.time_before() <= _start_slack(self.limits)
+
+    def _broke_off(self, kind: str, ex: Exercise, reader: StatusReader) -> str:
+        """Explain a start that ended before its deadline without the server being ready."""
+        why = self.death(EXIT_GRACE)
+        if why is None and reader.ended:
+            why = "the server closed the grader's status channel"
+        elif why is None:
+            why = "the server wrote more to the grader's status channel than a start does"
+        doing = "importing" if kind == IMPORTING else "starting its lifespan"
+        return f"{ex.filename}: {why} while {doing}."
+
+    def _too_slow(self, kind: str, ex: Exercise) -> str:
+        """Explain a start that did not finish in time."""
+        limit = f"{self.limits.timeout:g} s"
+        if kind == STARTING:
+            return (
+                f"{ex.filename}: the app's lifespan startup did not finish within {limit}: "
+                "something in it runs forever or waits. Startup code must return."
+            )
+        return (
+            f"{ex.filename} did not finish importing within {limit}: something "
+            "at module level runs forever or waits. Move it into a function."
+        )
 
     def _read_notes(self, deadline: float) -> None:
         """Read init's notes on missing isolation, from the one pipe no submitted code holds."""
@@ -222,34 +299,6 @@ class Sandbox:
                 return pid or None
         return None
 
-    def _next_status(self, deadline: float) -> dict[str, Any] | None:
-        """The next status message from the server, or None at end of pipe, garbage or deadline."""
-        while b"\n" not in self._status_buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([self._status_fd], [], [], remaining)[0]:
-                return None
-            data = os.read(self._status_fd, MAX_STATUS)
-            if not data or len(self._status_buffer) > MAX_STATUS:
-                return None
-            self._status_buffer += data
-        line, _, rest = bytes(self._status_buffer).partition(b"\n")
-        self._status_buffer = bytearray(rest)
-        try:
-            message = json.loads(line)
-        except ValueError:
-            return None
-        return message if isinstance(message, dict) else None
-
-    def _import_failure(self, ex: Exercise, deadline: float) -> str:
-        """Explain why the server never became ready while importing ``ex``'s module."""
-        name = ex.filename
-        if time.monotonic() >= deadline:
-            return (
-                f"{name} did not finish importing within {self.limits.timeout:g} s: something "
-                "at module level runs forever or waits. Move it into a function."
-            )
-        return f"{name}: {self.death(EXIT_GRACE) or 'the process ended'} while importing."
-
     def client(self, ex: Exercise) -> Any:
         """The sandbox's httpx2 client (over its Unix socket), talking to ``ex``'s app from now on.
 
@@ -270,7 +319,7 @@ class Sandbox:
         An exercise that passed left a server that answered it to the end; one that
         failed may have killed it or left its event loop blocked.
         """
-        if self.death() is not None:
+        if self.death() is not None or self._worn_out():
             return False
         if not after_failure:
             return True
@@ -279,6 +328,27 @@ class Sandbox:
             return bool(reply.status_code == HTTP_OK)
         except Exception:  # refused, reset, timed out: the server is no use to the next exercise
             return False
+
+    def _worn_out(self) -> bool:
+        """True when the server holds nearly all its file descriptors or memory.
+
+        Read from /proc, not asked of the server: an exercise graded in such a
+        server would fail for what the one before it did.
+        """
+        pid = self.server_pid()
+        if pid is None:
+            return False
+        try:
+            descriptors = sum(1 for _ in Path(f"/proc/{pid}/fd").iterdir())
+            limits = Path(f"/proc/{pid}/limits").read_text()
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:  # gone, or not ours to read: death() and the ping tell the rest
+            return False
+        most = _proc_field(limits, "Max open files", 0)
+        resident = _proc_field(status, "VmRSS:", 0) * 1024
+        return bool(most and descriptors + FD_HEADROOM > most) or (
+            resident > MEMORY_WORN * self.limits.memory
+        )
 
     def death(self, grace: float = 0.0) -> str | None:
         """How the server process ended, if it has within ``grace`` seconds; None while it runs."""
@@ -301,12 +371,8 @@ class Sandbox:
         return self.death(grace=EXIT_GRACE)
 
     def log_tail(self) -> str:
-        """The end of what the submission printed, for the instructor."""
-        try:
-            data = self.log_path.read_bytes()
-        except OSError:
-            return ""
-        return data[-LOG_TAIL:].decode("utf-8", errors="replace")
+        """The start and the end of what the submission printed, for the instructor."""
+        return output_log.read_log(self.log_path, LOG_TAIL)
 
     def stop(self) -> None:
         """Kill the server and everything it started, reap the child, close the client."""
@@ -389,6 +455,15 @@ def check_reachable(folder: Path) -> None:
                 f"user: {parent} is not searchable by others. Set TMPDIR to a folder that is "
                 "(such as /tmp)."
             )
+
+
+def _proc_field(text: str, label: str, index: int) -> int:
+    """The number at ``index`` after ``label`` on its line of a /proc file; 0 when absent."""
+    for line in text.splitlines():
+        if line.startswith(label):
+            fields = line[len(label) :].split()
+            return int(fields[index]) if fields[index:] and fields[index].isdigit() else 0
+    return 0
 
 
 def _first_child(pid: int) -> int:

@@ -20,7 +20,7 @@ from grader.contract import EX1, EX2, EX3, EXERCISES
 from grader.probe import EXERCISE_HEADER, Dispatch
 from grader.runner import grade_submission, grading_order
 from grader.sandbox import Limits
-from tests.grader.test_sandbox import make_submission, reference
+from tests.grader.test_sandbox import make_submission, reference, serving
 
 QUICK = Limits(timeout=3.0)
 
@@ -162,3 +162,118 @@ def test_every_exercise_is_reported_when_the_server_is_replaced(tmp_path: Path) 
     assert "sent no response within 3 s" in got["ex3"][1]
     assert "raised RuntimeError: half done" in got["ex2"][1]
     assert got["ex1"] == (True, "")
+
+
+# --- blame on the module that did it ---------------------------------------------------------
+
+# Module-level code that opens files until the server has no descriptor left, and keeps them.
+HOARD_DESCRIPTORS = """
+import os
+
+_hoard = []
+try:
+    while True:
+        _hoard.append(os.open(os.devnull, os.O_RDONLY))
+except OSError:
+    pass
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_module_that_uses_up_the_descriptors_at_import_costs_only_its_exercise(
+    tmp_path: Path,
+) -> None:
+    # Exercise 1 is imported after 3 and before 2: 2 cannot even be read in that server.
+    hoarder = reference(EX1) + HOARD_DESCRIPTORS
+    got = verdicts(make_submission(tmp_path / "sub", {EX1: hoarder}))
+    assert not got["ex1"][0]
+    assert got["ex2"] == (True, "")
+    assert got["ex3"] == (True, "")
+
+
+@pytest.mark.timeout(120)
+def test_an_exercise_after_one_that_used_up_the_descriptors_gets_a_fresh_server(
+    tmp_path: Path,
+) -> None:
+    # Exercise 3 is graded first; after each of its requests, no descriptor is left free.
+    source = reference(EX3) + textwrap.dedent(
+        """
+
+        import os
+
+        _hoard = []
+
+
+        @app.middleware("http")
+        async def use_up_descriptors(request, call_next):
+            response = await call_next(request)
+            try:
+                while True:
+                    _hoard.append(os.open(os.devnull, os.O_RDONLY))
+            except OSError:
+                pass
+            return response
+        """
+    )
+    got = verdicts(make_submission(tmp_path / "sub", {EX3: source}))
+    assert got["ex1"] == (True, "")
+    assert got["ex2"] == (True, "")
+
+
+LIFESPAN_FOREVER = """
+import asyncio
+from contextlib import asynccontextmanager
+
+
+@asynccontextmanager
+async def _forever(_app):
+    await asyncio.Event().wait()
+    yield
+
+
+app.router.lifespan_context = _forever
+"""
+
+
+@pytest.mark.timeout(120)
+def test_an_app_whose_lifespan_never_finishes_fails_its_own_exercise(tmp_path: Path) -> None:
+    # Exercise 1's app starts after every module imported, exercise 2's last of all.
+    got = verdicts(make_submission(tmp_path / "sub", {EX1: reference(EX1) + LIFESPAN_FOREVER}))
+    assert not got["ex1"][0]
+    assert "lifespan startup did not finish within 3 s" in got["ex1"][1]
+    assert got["ex2"] == (True, "")
+    assert got["ex3"] == (True, "")
+
+
+@pytest.mark.timeout(120)
+def test_two_slow_imports_each_within_the_limit_both_pass(tmp_path: Path) -> None:
+    # Each import takes 60% of the limit: together they overrun one server's start.
+    slow = "\nimport time\ntime.sleep(1.8)\n"
+    folder = make_submission(
+        tmp_path / "sub", {EX1: reference(EX1) + slow, EX2: reference(EX2) + slow}
+    )
+    got = verdicts(folder)
+    assert got == {"ex1": (True, ""), "ex2": (True, ""), "ex3": (True, "")}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("hoarding", [False, True])
+def test_a_server_holding_nearly_all_its_descriptors_is_not_used_again(
+    tmp_path: Path, hoarding: bool
+) -> None:
+    # Leaves the server the few descriptors it needs to start and answer one request.
+    nearly_all = textwrap.dedent(
+        """
+        import os
+        import resource
+
+        _most = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        _hoard = [os.open(os.devnull, os.O_RDONLY) for _ in range(_most - 40)]
+        """
+    )
+    source = reference(EX1) + (nearly_all if hoarding else "")
+    folder = make_submission(tmp_path / "sub", {EX1: source})
+    with serving(folder, (EX1, EX2)) as box:
+        assert box.wait_ready() == {}
+        assert box.client(EX1).get(EX1.path).status_code == 200
+        assert box.usable(EX2, after_failure=False) is not hoarding
