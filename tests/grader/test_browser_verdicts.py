@@ -57,7 +57,7 @@ CONTENT_TYPES = [
     "text/event-stream;",
     "text/plain",
 ]
-CODINGS = ["gzip", "deflate", "raw-deflate", "identity"]
+CODINGS = ["gzip", "deflate", "raw-deflate", "identity", "deflate,gzip"]
 WRONG = ROOT / "tests" / "corpus" / "wrong"
 # Starlette's GZipMiddleware leaves event streams alone by default; this one compresses
 # every response and flushes after each chunk the app sends.
@@ -71,21 +71,28 @@ WBITS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS, "raw-deflate": 
 # --- the server ----------------------------------------------------------------------------
 
 
-def compressor(coding: str) -> Any:
-    """A zlib compressor for the coding, or None for an uncompressed body."""
-    return zlib.compressobj(6, zlib.DEFLATED, WBITS[coding]) if coding in WBITS else None
+def content_encoding(coding: str) -> str:
+    """The Content-Encoding header of a coding (several are applied in the order given)."""
+    return ", ".join(c.replace("raw-", "") for c in coding.split(","))
+
+
+def compressed(squeezers: list[Any], data: bytes, mode: int) -> bytes:
+    """``data`` through each compressor in turn, each flushed with ``mode``."""
+    for squeeze in squeezers:
+        data = squeeze.compress(data) + squeeze.flush(mode)
+    return data
 
 
 async def event_bytes(coding: str) -> AsyncIterator[bytes]:
     """Each event in a chunk of its own, compressed and flushed when a coding is asked for."""
-    squeeze = compressor(coding)
+    codings = [c for c in coding.split(",") if c in WBITS]
+    squeezers = [zlib.compressobj(6, zlib.DEFLATED, WBITS[c]) for c in codings]
     for number, data in enumerate(EVENTS):
         if number:
             await asyncio.sleep(SPACING)
-        chunk = f"data: {data}\n\n".encode()
-        yield squeeze.compress(chunk) + squeeze.flush(zlib.Z_SYNC_FLUSH) if squeeze else chunk
-    if squeeze:
-        yield squeeze.flush()
+        yield compressed(squeezers, f"data: {data}\n\n".encode(), zlib.Z_SYNC_FLUSH)
+    if squeezers:
+        yield compressed(squeezers, b"", zlib.Z_FINISH)
 
 
 async def events(request: Request) -> Response:
@@ -97,7 +104,7 @@ async def events(request: Request) -> Response:
     media_type = request.query_params.get("type", media_type)
     headers = {"Content-Type": media_type}  # as given: media_type= would add a charset
     if coding != "identity":
-        headers["Content-Encoding"] = coding.replace("raw-", "")
+        headers["Content-Encoding"] = content_encoding(coding)
     return StreamingResponse(event_bytes(coding), headers=headers)
 
 
@@ -208,7 +215,7 @@ def test_a_compressed_stream_is_decoded_event_by_event_as_it_arrives(
 ) -> None:
     t = read(http, stream_url(server, coding=coding))
     assert t.error is None and not t.too_large
-    assert t.headers.get("content-encoding", "identity") == coding.replace("raw-", "")
+    assert t.headers.get("content-encoding", "identity") == content_encoding(coding)
     assert t.event_data() == EVENTS
     assert [c.data for c in t.chunks] == [f"data: {e}\n\n".encode() for e in EVENTS]
     gaps = [later.t - earlier.t for earlier, later in zip(t.chunks, t.chunks[1:], strict=False)]
