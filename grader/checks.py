@@ -17,6 +17,7 @@ from grader.contract import DEFAULT_PROMPT, EX1, EX2, EX3, Exercise
 from grader.feed import FeedServer, StreamLog
 from grader.loopwatch import LoopWatch
 from grader.probe import ERRORS_PATH
+from grader.probe_reply import MAX_ERRORS_REPLY, REPLY_TIMEOUT, fetch_json, server_errors
 from grader.results import Check, ExerciseResult
 from grader.sourcecheck import async_generator_check
 from grader.transcript import StreamingClient, StreamReader, Transcript
@@ -51,16 +52,17 @@ class Target:
         """What the server raised, or why it is gone; None when nothing went wrong there."""
         try:
             if self.recorded_errors is not None:
-                errors = self.recorded_errors()
+                answer: object = self.recorded_errors()
             else:
-                errors = self.client.get(ERRORS_PATH).json()
-        except Exception:  # the server cannot answer: ask the runner how it ended
+                answer = fetch_json(self.client, ERRORS_PATH, MAX_ERRORS_REPLY, REPLY_TIMEOUT)
+        except Exception:  # no answer, or one refused: ask the runner how the server ended
             return self.explain()
+        errors = server_errors(answer)
         if not errors:
             return None
         last = errors[-1]
-        where = f" ({last['file']} line {last['line']})" if last.get("line") else ""
-        return f"the server {str(last.get('summary'))[: feedback.SHOWN]}{where}"
+        where = f" ({str(last.file)[: feedback.SHOWN]} line {last.line})" if last.line else ""
+        return f"the server {last.summary[: feedback.SHOWN]}{where}"
 
 
 def grade(
