@@ -116,14 +116,14 @@ def build_parser() -> Parser:
         metavar="FILE",
         type=Path,
         help="write the report here instead of stdout; with --format gradescope and a batch, "
-        "a folder that gets DIR/<submission>/results.json for each submission",
+        "a folder: each submission's results.json goes to FILE/<submission>/results.json",
     )
     add(
         "--results-dir",
         metavar="DIR",
         type=Path,
         help="save each submission's full result here as soon as it is known; a re-run "
-        "reuses a saved result while the submission's files, the grader and the options "
+        "reuses a saved result while the submission's modules, the grader and the options "
         "that decide verdicts are unchanged, and grades the rest",
     )
     add(
