@@ -10,7 +10,11 @@ Measured in one run, side by side:
 (c) the same class graded the way nbgrader and otter-grader do it: one notebook per
     submission, executed with nbclient in a fresh kernel, importing that submission's
     three modules and checking them with TestClient (benchmarks/testclient_checks.py).
-    A handful of submissions is executed and the time extrapolated per submission.
+    A handful of submissions is executed and the time extrapolated per submission;
+(d) the cost of the kernel-side limits per sandbox (its cgroup, IPC and mount
+    namespaces, tmpfs home and /proc), skeleton sandboxes with and without them in
+    turns (benchmarks/sandbox_limits.py, as root), and the grader's peak memory: the
+    largest resident set of any of its processes (main, workers, sandboxes) in one batch.
 
 Run from the repo root:
 
@@ -39,7 +43,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from benchmarks import timing
+from benchmarks import sandbox_limits, timing
 from grader.cli import DEFAULT_JOBS
 from tests.notebook_support import KERNEL_CONFIG, KERNEL_NAME, KERNEL_STARTUP_TIMEOUT_S
 
@@ -69,6 +73,7 @@ class Settings:
     cold_repeat: int = 10
     batch_repeat: int = 3
     notebooks: int = 6
+    limit_sandboxes: int = 200
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,12 @@ class Batch:
     busy: dict[int, list[float]]
 
 
-QUICK = Settings(submissions=20, cold_repeat=3, batch_repeat=1, notebooks=2)
+QUICK = Settings(submissions=20, cold_repeat=3, batch_repeat=1, notebooks=2, limit_sandboxes=40)
+# Runs a command and prints the largest resident set, in KiB, of any process it waited for.
+PEAK_WRAPPER = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=False); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
 
 
 # --- the class -------------------------------------------------------------------------------
@@ -243,6 +253,20 @@ def measure_batch(folder: Path, settings: Settings, reports: Path) -> Batch:
     return Batch({int(jobs): times for jobs, times in wall.items()}, cpu, busy)
 
 
+def measure_peak_memory(folder: Path, jobs: int, reports: Path) -> float:
+    """(d) MiB: the largest resident set of any grader process while grading the class once."""
+    command = [sys.executable, *batch_args(folder, jobs, reports / "peak-memory.json")]
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_WRAPPER, *command],
+        cwd=timing.REPO_ROOT,
+        env=installed_like_environment(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout.split()[-1]) / 1024
+
+
 def measure_notebooks(submissions: Sequence[Path]) -> tuple[list[float], dict[str, dict]]:
     """(c) one notebook per submission; a first one (not counted) warms the disk cache."""
     run_notebook(submissions[0])
@@ -393,6 +417,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=timing.positive_int,
         help=f"notebooks executed (default {full.notebooks})",
     )
+    add(
+        "--limit-sandboxes",
+        type=timing.positive_int,
+        help="skeleton sandboxes a side for the cost of the kernel-side limits "
+        f"(default {full.limit_sandboxes})",
+    )
     add("--no-save", action="store_true", help="do not write benchmarks/results/grader_speed.json")
     return parser
 
@@ -407,6 +437,7 @@ def settings_from(ns: argparse.Namespace) -> Settings:
         "cold_repeat": ns.repeat,
         "batch_repeat": ns.batch_repeat,
         "notebooks": ns.notebooks,
+        "limit_sandboxes": ns.limit_sandboxes,
     }
     return replace(base, **{name: value for name, value in chosen.items() if value is not None})
 
@@ -428,9 +459,18 @@ def main(argv: list[str] | None = None) -> int:
         batch = measure_batch(folder, settings, reports)
         timing.status(f"(c) {settings.notebooks} notebooks, one per submission ...")
         notebook_times, verdicts = measure_notebooks(submissions[: settings.notebooks])
+        timing.status(f"(d) limits: {settings.limit_sandboxes} skeleton sandboxes a side ...")
+        limits = sandbox_limits.measure(settings.limit_sandboxes)
+        peak = measure_peak_memory(folder, settings.jobs[0], reports)
         print(f"{settings.submissions} submissions copied from {', '.join(settings.students)}")
         figures = {"settings": asdict(settings), "cold": report_cold(cold)}
         figures["batch"] = report_batch(batch, settings.submissions, reports, expected)
+        figures["limits"] = sandbox_limits.report(limits)
+        print(
+            f"grader peak memory, --jobs {settings.jobs[0]}: {peak:.1f} MiB, the largest "
+            "resident set of any one process (main, worker or sandbox)"
+        )
+        figures["peak_memory_mib"] = peak
         best = min(batch.wall, key=lambda jobs: timing.median(batch.wall[jobs]))
         graded = {Path(s["submission"]).name: s for s in read_report(report_path(reports, best, 0))}
     per_submission = [t / settings.submissions for t in batch.wall[best]]
