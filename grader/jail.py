@@ -150,6 +150,7 @@ def _join_cgroups(plan: Plan) -> None:  # pragma: no cover
             procs.write_text("0")  # 0: the writer; a PID would be read in the wrong namespace
         except OSError as exc:
             _note(plan, f"memory and process limits per sandbox unavailable ({exc.strerror})")
+            return
 
 
 def _enter_namespaces(plan: Plan) -> bool:  # pragma: no cover

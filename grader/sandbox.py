@@ -143,16 +143,23 @@ class Sandbox:
         """The sandbox's cgroup with its limits, or None (with a note saying why)."""
         batch = cgroups.process_batch()
         wording = {"memory": "memory limits", "pids": "process limits"}
+        both = "memory and process limits"
         if isinstance(batch, cgroups.Unavailable):
-            self.notes.append(f"memory and process limits per sandbox unavailable ({batch})")
+            self._missing(both, str(batch))
             return None
         for controller, why in batch.missing.items():
-            self.notes.append(f"{wording[controller]} per sandbox unavailable ({why})")
+            self._missing(wording[controller], why)
         try:
             return batch.new_group(self.limits.memory, jail.MAX_PROCESSES)
         except OSError as exc:
-            self.notes.append(f"memory and process limits per sandbox unavailable ({exc})")
+            self._missing(both, f"{exc.strerror} in {exc.filename}")
             return None
+
+    def _missing(self, limits: str, why: str) -> None:
+        """Note, for the report's advice, limits this machine refused the sandbox."""
+        self.notes.append(
+            f"{limits} per sandbox unavailable ({why}): this submission runs with less isolation"
+        )
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
