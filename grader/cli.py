@@ -145,7 +145,10 @@ def build_parser() -> Parser:
         metavar="SECONDS",
         type=_positive_float,
         default=10.0,
-        help="time limit per exercise, and per module import (default: 10)",
+        help="time limit, on the grader's clock, of each request to a submission's server "
+        "(connecting, the response head and its whole body), and of the server's start "
+        "(importing its modules and starting their apps); nothing the server sends "
+        "extends it (default: 10)",
     )
     add(
         "--memory",
@@ -175,7 +178,8 @@ def build_parser() -> Parser:
         metavar="KIB",
         type=_positive_int,
         default=1024,
-        help="what a submission may print, in KiB (default: 1024)",
+        help="the largest file a submission's server may write, in KiB; what it prints is "
+        "kept as its first and last 8 KiB, however much it prints (default: 1024)",
     )
     add(
         "--allow-network",
