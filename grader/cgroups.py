@@ -227,8 +227,7 @@ class Batch:
     def __init__(self, layout: Layout, pid: int | None = None) -> None:
         self.layout = layout
         self.owner = pid or os.getpid()
-        name = f"{BATCH_PREFIX}{self.owner}"
-        self.folders = {c: own / name for c, own in layout.own.items()}
+        self.folders = {c: own / batch_name(self.owner) for c, own in layout.own.items()}
         self.missing = {c: "no hierarchy mounted" for c in CONTROLLERS if c not in layout.own}
         self._count = 0
 
@@ -248,7 +247,7 @@ class Batch:
 
     def _create(self, own: Path) -> None:
         sweep_stale(own)
-        folder = own / f"{BATCH_PREFIX}{self.owner}"
+        folder = own / batch_name(self.owner)
         if self.layout.unified:
             _enable_controllers(own)
         folder.mkdir(exist_ok=True)
@@ -289,11 +288,25 @@ def _subdirs(folder: Path) -> list[Path]:
         return []
 
 
+def batch_name(pid: int) -> str:
+    """The name of the batch folder of process ``pid`` of this PID namespace.
+
+    The namespace is in the name: a grader in another one (another container
+    sharing the hierarchy) may have a PID that means nothing here.
+    """
+    return f"{BATCH_PREFIX}{_pid_namespace()}-{pid}"
+
+
+def _pid_namespace() -> int:
+    return Path("/proc/self/ns/pid").stat().st_ino
+
+
 def sweep_stale(own: Path) -> None:
-    """Remove the batch folders under ``own`` whose grader process no longer exists."""
+    """Remove the batch folders under ``own`` of graders of this PID namespace that are gone."""
+    ours = f"{BATCH_PREFIX}{_pid_namespace()}-"
     for folder in _subdirs(own):
-        pid = folder.name.removeprefix(BATCH_PREFIX)
-        if folder.name.startswith(BATCH_PREFIX) and pid.isdigit() and not _alive(int(pid)):
+        pid = folder.name.removeprefix(ours)
+        if folder.name.startswith(ours) and pid.isdigit() and not _alive(int(pid)):
             for child in _subdirs(folder):
                 Group(False, {"": child}).remove()
             _rmdir(folder)

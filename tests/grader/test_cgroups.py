@@ -108,7 +108,7 @@ def test_a_v2_grader_moves_itself_into_a_leaf_to_give_controllers(tmp_path: Path
         ("cgroup.subtree_control", "+memory +pids"),
         (f"{cgroups.SELF_LEAF}/cgroup.procs", "0"),
         ("cgroup.subtree_control", "+memory +pids"),
-        ("grader-7/cgroup.subtree_control", "+memory +pids"),
+        (f"{cgroups.batch_name(7)}/cgroup.subtree_control", "+memory +pids"),
     ]
     assert batch.missing == {}
 
@@ -116,13 +116,15 @@ def test_a_v2_grader_moves_itself_into_a_leaf_to_give_controllers(tmp_path: Path
 def test_stale_batch_folders_are_swept_and_live_ones_kept(tmp_path: Path) -> None:
     dead = subprocess.Popen(["true"])
     dead.wait()
-    for owner in (dead.pid, os.getpid()):
-        (tmp_path / f"grader-{owner}" / "sandbox-1").mkdir(parents=True)
+    other_namespace = f"grader-1-{dead.pid}"  # PID namespace inode 1: not ours
+    names = [cgroups.batch_name(dead.pid), cgroups.batch_name(os.getpid()), other_namespace]
+    for name in names:
+        (tmp_path / name / "sandbox-1").mkdir(parents=True)
     (tmp_path / "unrelated").mkdir()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(cgroups.Group, "kill", lambda self: None)  # a fake tree has no processes
         cgroups.sweep_stale(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"grader-{os.getpid()}", "unrelated"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*names[1:], "unrelated"])
 
 
 # --- the machine's cgroups -------------------------------------------------------------

@@ -23,6 +23,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from grader import cgroups
 from grader.contract import EX1
 from tests.grader.test_cgroups import delegated
 from tests.grader.test_cli import GRADER, RUN_LIMIT, grader, without_root
@@ -67,7 +68,7 @@ def batch_temp_folder() -> Iterator[Path]:
 
 def grader_cgroups(pid: int) -> list[Path]:
     """The cgroup folders a grader process with this PID made, anywhere."""
-    return list(Path("/sys/fs/cgroup").glob(f"*/**/grader-{pid}"))
+    return list(Path("/sys/fs/cgroup").glob(f"*/**/{cgroups.batch_name(pid)}"))
 
 
 def below(batch: subprocess.Popen[str], name: str) -> list[psutil.Process]:
