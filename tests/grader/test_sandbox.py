@@ -404,6 +404,17 @@ def test_memory_beyond_the_limit_fails_and_within_it_is_served(tmp_path: Path) -
         assert box.wait_ready() == {}
 
 
+def test_the_peak_memory_of_the_whole_sandbox_is_read_once_it_stopped(tmp_path: Path) -> None:
+    """From the sandbox's cgroup: what its processes held at most, together."""
+    held = with_code("import os, signal\nheld = b'x' * (100 << 20)\nos.fork() or signal.pause()\n")
+    with sandbox(tmp_path, held, Limits(timeout=5, memory=512 * MiB)) as box:
+        assert box.wait_ready() == {}
+        if box.group is None:
+            pytest.skip(f"no cgroup for this sandbox: {box.notes}")
+    assert 100 * MiB < box.peak_memory < 512 * MiB
+    assert box.group is None, "the cgroup is removed when the sandbox stops"
+
+
 @pytest.mark.timeout(30)
 def test_an_output_flood_keeps_its_head_and_tail_and_the_module_is_served(tmp_path: Path) -> None:
     chatter = with_code(
