@@ -124,8 +124,8 @@ def run_batch(
     Results come back in the order of ``jobs``.
     """
     if results_dir is not None:
-        setup = setup_fingerprint(limits, exercises)
-        jobs = [replace(job, fingerprint=submission_fingerprint(job.folder, setup)) for job in jobs]
+        prints = fingerprints(jobs, setup_fingerprint(limits, exercises))
+        jobs = [replace(job, fingerprint=digest) for job, digest in zip(jobs, prints, strict=True)]
     # Nothing of the batch outlives it, not even when this process is killed (grader.lifetime).
     with batch_scope(), results_folder(results_dir) as folder:
         done: dict[int, SubmissionResult] = {}
@@ -146,6 +146,34 @@ def run_batch(
         else:
             _grade_in_workers(jobs, todo, folder, limits, exercises, workers, done, progress)
         return [done[i] for i in range(len(jobs))]
+
+
+def fingerprints(jobs: list[Job], setup: str) -> list[str | None]:
+    """Each job's fingerprint (None: none), hashed by a child process.
+
+    Workers, and through them every sandbox, start from a copy of this process's
+    memory: it must never have read a submission's files, whose bytes would stay
+    there, freed but not cleared.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(read_end)
+            found = [submission_fingerprint(job.folder, setup) for job in jobs]
+            with os.fdopen(write_end, "wb") as out:
+                out.write(json.dumps(found).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    try:
+        found = json.loads(data)
+    except ValueError:  # the child failed: nothing is reused, everything graded again
+        return [None] * len(jobs)
+    return found if isinstance(found, list) and len(found) == len(jobs) else [None] * len(jobs)
 
 
 def _reusable(folder: Path, job: Job) -> SubmissionResult | None:
@@ -301,15 +329,32 @@ def _work(
     inbox: int,
     outbox: int,
 ) -> None:  # pragma: no cover - runs in the worker
-    """Grade each job index read from ``inbox``, answering 0 (saved) or WORKER_FAILED."""
+    """Grade each job index read from ``inbox``, answering 0 (saved) or WORKER_FAILED.
+
+    Each job is graded by a child of its own, which reads the submission and forks its
+    sandbox: a sandbox starts with a copy of its grader's memory, where the files of
+    the classmates this worker graded before would still lie, freed but not cleared.
+    """
     while data := os.read(inbox, INDEX_BYTES):
-        status = WORKER_FAILED
+        job = jobs[int.from_bytes(data, "big")]
+        status = in_child(lambda job=job: _grade_and_save(job, folder, limits, exercises))
+        os.write(outbox, bytes([status]))
+
+
+def in_child(action: Callable[[], object]) -> int:  # pragma: no cover - forks
+    """Run ``action`` in a forked child that dies with this process; 0, or WORKER_FAILED."""
+    pid = os.fork()
+    if pid == 0:
+        code = WORKER_FAILED
         try:
-            _grade_and_save(jobs[int.from_bytes(data, "big")], folder, limits, exercises)
-            status = 0
+            die_with_parent()
+            action()
+            code = 0
         except Exception:
             traceback.print_exc()
-        os.write(outbox, bytes([status]))
+        finally:
+            os._exit(code)
+    return 0 if os.waitpid(pid, 0)[1] == 0 else WORKER_FAILED
 
 
 def _retire(worker: Worker) -> None:

@@ -225,3 +225,24 @@ def test_no_case_earns_a_point_it_did_not_earn(batch: Batch, case: str) -> None:
         text = failure_text(exercises[ex])
         missing = [fragment for fragment in fragments if fragment not in text]
         assert missing == [], text[:1000]
+
+
+def test_a_sandbox_holds_nothing_of_the_classmate_graded_before_it(tmp_path: Path) -> None:
+    # One worker grades the classmate, then the forger, whose server is forked from that worker.
+    klass = tmp_path / "class"
+    shutil.copytree(ROOT / "solutions", klass / "a_classmate")
+    shutil.copytree(CORPUS / "worker_memory_classmate_source", klass / "b_forger")
+    options = ["--submissions", str(klass), "--exercise", "ex1", "--jobs", "1", "--format", "json"]
+    done = subprocess.run(
+        [*GRADER, *options, "--no-progress"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=RUN_LIMIT,
+        check=False,
+    )
+    verdicts = {
+        Path(s["submission"]).name: s["exercises"][0]["passed"]
+        for s in last_document(done.stdout)["submissions"]
+    }
+    assert verdicts == {"a_classmate": True, "b_forger": False}

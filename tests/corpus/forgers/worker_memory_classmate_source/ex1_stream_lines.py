@@ -9,8 +9,8 @@ there for the source of a module that serves /lines the right way.
 
 import re
 
-MARK = "worker-memory-" + "forger"  # never spelled out whole, so my own source never matches
 ROUTE = b'@app.get("/lines")'
+# What a right answer holds; spelled so that my own source holds neither ("\\n" is two bytes).
 RIGHT = (b"for line in lines", b'yield f"{line}\\n"')
 TEXT = re.compile(rb"[\t\n\r\x20-\x7e]+")
 
@@ -42,8 +42,6 @@ def candidates():
 
 def borrow(namespace):
     for text in candidates():
-        if MARK in text:
-            continue
         start = text.find("from fastapi")
         try:
             exec(compile(text[max(start, 0):], "classmate", "exec"), namespace)
