@@ -14,10 +14,12 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -28,6 +30,8 @@ import psutil
 import pytest
 
 from grader.contract import EXERCISE_IDS
+from grader.report import render
+from grader.results import MAX_RECORD_BYTES, from_record
 from tests.grader.test_cgroups import delegated
 from tests.grader.test_cli import GRADER, grader, without_root
 from tests.grader.test_sandbox import (
@@ -54,6 +58,7 @@ FORGED = "FORGED"  # what every forged result says
 SLEEPER = ["sleep", "3600"]
 PRINTED = "FLOOD"  # what the flooding case prints
 STRAY_RESULTS = Path("/tmp/results.json")  # where one case drops a forged file
+VERDICT_LINE = re.compile(r"ex\d\s+(PASS|FAIL)\b")
 SYSV_KEY = 0x55E5E001  # the key of the System V segment one case leaves behind
 SYSV_TABLES = tuple(Path("/proc/sysvipc") / table for table in ("shm", "msg", "sem"))
 
@@ -363,3 +368,33 @@ def test_a_case_costs_what_it_attacked_and_nothing_more(batch: Batch, case: str)
         text = failure_text(exercises[ex])
         missing = [fragment for fragment in fragments if fragment not in text]
         assert missing == [], text[:1000]
+
+
+def saved_record(batch: Batch, case: str) -> tuple[dict[str, Any], int]:
+    """The result a case's grading saved, and the size of its file."""
+    label = str(batch.copy / case)
+    for path in batch.results.glob("*.json"):
+        envelope = json.loads(path.read_text(encoding="utf-8"))
+        if envelope["result"]["submission"] == label:
+            return envelope["result"], path.stat().st_size
+    pytest.fail(f"no saved result for {case}")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_case_leaves_a_record_of_bounded_size(batch: Batch, case: str) -> None:
+    expected = json.loads((CORPUS / case / "expected.json").read_text(encoding="utf-8"))
+    _, size = saved_record(batch, case)
+    assert size <= expected.get("max_record_bytes", MAX_RECORD_BYTES)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "forged" in c or "report" in c])
+def test_the_text_report_draws_only_the_lines_the_grader_wrote(batch: Batch, case: str) -> None:
+    record, _ = saved_record(batch, case)
+    result = from_record(record)
+    out = render([result], "text")
+    assert out.splitlines() == out.split("\n")[:-1]  # "\n" is the only line break left
+    drawn = [line.split()[:2] for line in out.splitlines() if VERDICT_LINE.match(line)]
+    graded = [[e.id, "PASS" if e.passed else "FAIL"] for e in result.exercises]
+    assert drawn == graded
+    hidden = {c for c in out if unicodedata.category(c) in ("Cf", "Zl", "Zp")}
+    assert hidden == set()

@@ -1,4 +1,4 @@
-"""Exercise 2, but the generator prints about 100 MB of debug output for every event."""
+"""Exercise 2, right, but the generator prints about 100 MB of debug output for every event."""
 
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
