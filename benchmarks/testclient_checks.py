@@ -22,6 +22,11 @@ from grader.contract import EX1, EX2, EX3, Exercise
 from grader.sse import parse_event_stream
 
 OK_STATUS = 200
+SEED = 0  # the inputs these checks use, drawn as the grader draws a submission's
+LINES = fixtures.lines(SEED)
+MESSAGES = fixtures.messages(SEED)
+TOKENS = fixtures.tokens(SEED, 0)
+PROMPT = fixtures.prompt(SEED, (0, 0))
 
 
 class FixtureTokens:
@@ -29,7 +34,7 @@ class FixtureTokens:
 
     async def stream(self, prompt: str) -> AsyncIterator[str]:
         """Yield each fixture token."""
-        for token in fixtures.TOKENS:
+        for token in TOKENS:
             yield token
 
 
@@ -56,23 +61,23 @@ def _get(module: ModuleType, ex: Exercise, **params: str) -> tuple[bool, bytes]:
 
 def check_lines(module: ModuleType) -> bool:
     """Exercise 1: the fixture lines, each ending with a newline, as text/plain."""
-    module.lines = list(fixtures.LINES)
+    module.lines = list(LINES)
     right, body = _get(module, EX1)
-    return right and body.decode() == "".join(f"{line}\n" for line in fixtures.LINES)
+    return right and body.decode() == "".join(f"{line}\n" for line in LINES)
 
 
 def check_messages(module: ModuleType) -> bool:
     """Exercise 2: one SSE event per fixture message."""
-    module.messages = list(fixtures.MESSAGES)
+    module.messages = list(MESSAGES)
     right, body = _get(module, EX2)
-    return right and [e.data for e in parse_event_stream(body)] == list(fixtures.MESSAGES)
+    return right and [e.data for e in parse_event_stream(body)] == list(MESSAGES)
 
 
 def check_tokens(module: ModuleType) -> bool:
     """Exercise 3: one SSE event per token of the (fake) AI client."""
     module.client = FixtureTokens()
-    right, body = _get(module, EX3, prompt=fixtures.PROMPT)
-    return right and [e.data for e in parse_event_stream(body)] == list(fixtures.TOKENS)
+    right, body = _get(module, EX3, prompt=PROMPT)
+    return right and [e.data for e in parse_event_stream(body)] == list(TOKENS)
 
 
 CHECKS: dict[Exercise, Callable[[ModuleType], bool]] = {

@@ -8,18 +8,23 @@ text the grader read before the submission ran.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 from grader import feedback, fixtures
 from grader.contract import DEFAULT_PROMPT, EX1, EX2, EX3, Exercise
-from grader.feed import FeedServer, StreamLog
-from grader.loopwatch import LoopWatch
-from grader.probe import ERRORS_PATH
+from grader.feed import FeedServer, StreamLog, Turn
+from grader.loopwatch import LoopWatch, StreamTimes
+from grader.probe import ERRORS_PATH, INPUTS_HEADER, STREAMS_PATH, encode_inputs
 from grader.probe_reply import MAX_ERRORS_REPLY, REPLY_TIMEOUT, fetch_json, server_errors
 from grader.results import Check, ExerciseResult
-from grader.sourcecheck import async_generator_check
+from grader.sourcecheck import Streamed, async_generator_check, parse_streamed
 from grader.transcript import StreamingClient, StreamReader, Transcript
 
 # How long the grader waits for token k's event before it concludes that the
@@ -27,6 +32,8 @@ from grader.transcript import StreamingClient, StreamReader, Transcript
 STALL_AFTER = 0.5
 # After the client disconnects, how long the generator has to stop asking for tokens.
 DISCONNECT_GRACE = 0.05
+HTTP_OK = 200
+MAX_STREAMS_REPLY = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -39,10 +46,10 @@ class Target:
     # How long to watch a generator stop after a hang-up; 0 skips the disconnect advice
     # (in-process, TestClient leaves a cancelled generator for the garbage collector).
     disconnect_grace: float = DISCONNECT_GRACE
-    loop_pid: int | None = None  # the process running the app's event loop, when known
-    same_process: bool = False  # the app runs in this process (in-process grading)
-    # In-process, the probe's record of what the app raised can be read directly.
+    # In-process, the probe's records of what the app raised and streamed can be read directly.
     recorded_errors: Callable[[], list[dict[str, object]]] | None = None
+    recorded_streams: Callable[[], list[dict[str, object]]] | None = None
+    seed: fixtures.Seed = field(default_factory=fixtures.Seed)  # the submission's inputs
 
     def deadline(self) -> float:
         """The monotonic time by which one response must be over."""
@@ -64,6 +71,19 @@ class Target:
         where = f" ({str(last.file)[: feedback.SHOWN]} line {last.line})" if last.line else ""
         return f"the server {last.summary[: feedback.SHOWN]}{where}"
 
+    def streamed(self) -> list[Streamed] | None:
+        """What the probe saw the app's streaming responses iterate; None when it cannot say."""
+        if self.recorded_streams is not None:
+            return parse_streamed(self.recorded_streams())
+        try:
+            reply = self.client.get(STREAMS_PATH, headers={"accept-encoding": "identity"})
+            body = reply.content
+            if reply.status_code != HTTP_OK or len(body) > MAX_STREAMS_REPLY:
+                return None
+            return parse_streamed(json.loads(body))
+        except Exception:  # a dead or garbled server says nothing
+            return None
+
 
 def grade(
     ex: Exercise, target: Target, *, source: str = "", feed: FeedServer | None = None
@@ -79,13 +99,18 @@ def grade(
             raise ValueError("exercise 3 is graded with the grader's token feed")
         result = grade_tokens(target, feed, source)
     result.duration = time.monotonic() - started
+    if result.checks:  # the instructor can grade again with the very same inputs
+        first = result.checks[0]
+        details = "\n".join(filter(None, [first.details, target.seed.describe()]))
+        result.checks[0] = dataclasses.replace(first, details=details)
     return result
 
 
-def _read(target: Target, ex: Exercise, *, sse: bool, **params: str) -> StreamReader:
-    """Request the exercise's endpoint and record the whole response."""
+def _read(target: Target, ex: Exercise, *, sse: bool, values: tuple[str, ...]) -> StreamReader:
+    """Request the exercise's endpoint with the grader's inputs; record the whole response."""
     reader = StreamReader(sse=sse)
-    reader.read(target.client, ex.path, target.deadline(), params=params or None)
+    headers = {INPUTS_HEADER: encode_inputs(values)}
+    reader.read(target.client, ex.path, target.deadline(), headers=headers)
     return reader
 
 
@@ -106,23 +131,25 @@ def _result(ex: Exercise, t: Transcript, checks: list[Check]) -> ExerciseResult:
 
 def grade_lines(target: Target) -> ExerciseResult:
     """Exercise 1: the grader's lines, one chunk per line, as text/plain."""
-    t = _read(target, EX1, sse=False).transcript
+    lines = fixtures.lines(target.seed.value)
+    t = _read(target, EX1, sse=False, values=lines).transcript
     checks = [_response_check(EX1, t, target)]
     if checks[0].passed:
         checks += [
             feedback.content_type_check(EX1, t),
-            feedback.lines_body_check(t, list(fixtures.LINES)),
-            feedback.lines_chunks_check(t, list(fixtures.LINES)),
+            feedback.lines_body_check(t, list(lines)),
+            feedback.lines_chunks_check(t, list(lines)),
         ]
     return _result(EX1, t, checks)
 
 
 def grade_messages(target: Target) -> ExerciseResult:
     """Exercise 2: one SSE event per grader message, each in its own chunk."""
-    t = _read(target, EX2, sse=True).transcript
+    messages = fixtures.messages(target.seed.value)
+    t = _read(target, EX2, sse=True, values=messages).transcript
     checks = [_response_check(EX2, t, target)]
     if checks[0].passed:
-        expected = list(fixtures.MESSAGES)
+        expected = list(messages)
         checks += [
             feedback.content_type_check(EX2, t),
             feedback.events_check(EX2, t, expected),
@@ -133,41 +160,100 @@ def grade_messages(target: Target) -> ExerciseResult:
 
 @dataclass(frozen=True)
 class TokenRun:
-    """One /tokens stream as the grader saw it: the response, the feed's log and the loop watch."""
+    """Two concurrent /tokens streams: the first one's response and feed log, and the loop watch."""
 
     transcript: Transcript
-    call: StreamLog | None
+    call: StreamLog
     watch: LoopWatch
+    prompt: str
+    tokens: tuple[str, ...]
 
 
-def _failing(call: StreamLog | None, watch: LoopWatch) -> bool:
+def _failing(run: TokenRun) -> bool:
     """True when a run held events back or blocked its event loop."""
-    return (call is not None and call.stalled) or watch.blocked_seconds() >= feedback.BLOCKED_LIMIT
+    return run.call.stalled or run.watch.blocked_seconds() >= feedback.BLOCKED_LIMIT
 
 
-def _stream_tokens(target: Target, feed: FeedServer, *, confirming: bool = False) -> TokenRun:
-    """Stream /tokens for the grader's prompt, gating tokens on delivery and watching the loop.
+def _delivered(reader: StreamReader) -> Callable[[int], bool]:
+    """The gate of a turn: k events of this response reached the client."""
+    return lambda k: len(reader.transcript.events) >= k
 
-    A confirming run hangs up as soon as it shows the same trouble again.
+
+def _delivered_or_over(reader: StreamReader) -> Callable[[int], bool]:
+    """The gate a paired turn adds: k events of the other response arrived, or it is over."""
+    return lambda k: reader.done or len(reader.transcript.events) >= k
+
+
+class _HeadTimer:
+    """A client whose streaming responses note when their head (status, headers) arrived."""
+
+    def __init__(self, client: StreamingClient) -> None:
+        self.client = client
+        self.head: float | None = None
+
+    @contextlib.contextmanager
+    def stream(self, method: str, url: str, **kwargs: Any) -> Iterator[Any]:
+        """Open the request; the time its head arrived is ``head``."""
+        with self.client.stream(method, url, **kwargs) as response:
+            self.head = time.monotonic()
+            yield response
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        """Send a GET request and read the whole response."""
+        return self.client.get(url, **kwargs)
+
+
+def _times(reader: StreamReader, turn: Turn, head: float | None, end: float) -> StreamTimes:
+    """One stream's milestones on the grader's clock, for the loop watch.
+
+    Its first round starts when the response's head arrived: the app had the loop
+    then, and what it did before (a handler that awaits) is the same in both streams.
     """
-    calls_before = len(feed.calls)
-    reader = StreamReader(sse=True)
-    feed.gate_on(reader.wait_events)
+    t = reader.transcript
+    arrivals = [t.started + t.chunks[index].t for index, _ in t.events]
+    start = t.started if head is None else head
+    return StreamTimes(start, list(turn.log.released), arrivals, end, list(turn.log.acked))
 
-    def call() -> StreamLog | None:
-        return feed.calls[calls_before] if len(feed.calls) > calls_before else None
 
-    watch = LoopWatch(
-        target.client,
-        until=lambda: reader.done,
-        server_pid=target.loop_pid,
-        same_process=target.same_process,
+def _stream_pair(target: Target, feed: FeedServer, attempt: int, *, confirming: bool) -> TokenRun:
+    """Stream /tokens twice at once, in lock step, each request with a prompt of its own.
+
+    Each request's tokens are released only as its own events arrive, and only as
+    far as the other request got too (``grader.feed``). Both get the same tokens,
+    so a generator whose work depends on the token does the same work in both
+    (``grader.loopwatch`` compares them). A confirming run hangs up as soon as a
+    stream stalls again.
+    """
+    seed = target.seed.value
+    tokens = fixtures.tokens(seed, attempt)  # alike, so the two streams' work is alike
+    readers = (StreamReader(sse=True), StreamReader(sse=True))
+    turns = tuple(
+        feed.open_turn(
+            fixtures.prompt(seed, (attempt, j)),
+            tokens,
+            _delivered(readers[j]),
+            partner=_delivered_or_over(readers[1 - j]),
+        )
+        for j in (0, 1)
     )
-    with watch:
-        stop = (lambda: _failing(call(), watch)) if confirming else None
-        params = {"prompt": fixtures.PROMPT}
-        reader.read(target.client, EX3.path, target.deadline(), stop=stop, params=params)
-    return TokenRun(reader.transcript, call(), watch)
+    ends = [0.0, 0.0]
+    clients = (_HeadTimer(target.client), _HeadTimer(target.client))
+
+    def stream(j: int) -> None:
+        stop = (lambda: turns[j].log.stalled) if confirming else None
+        params = {"prompt": turns[j].prompt}
+        readers[j].read(clients[j], EX3.path, target.deadline(), stop=stop, params=params)
+        ends[j] = time.monotonic()
+
+    second = threading.Thread(target=stream, args=(1,), name="grader-second-stream")
+    second.start()
+    stream(0)
+    second.join()
+    for turn in turns:
+        feed.close_turn(turn)
+    times = [_times(readers[j], turns[j], clients[j].head, ends[j]) for j in (0, 1)]
+    first = turns[0]
+    return TokenRun(readers[0].transcript, first.log, LoopWatch(*times), first.prompt, first.tokens)
 
 
 def _confirmed(target: Target, feed: FeedServer, run: TokenRun) -> TokenRun:
@@ -176,10 +262,10 @@ def _confirmed(target: Target, feed: FeedServer, run: TokenRun) -> TokenRun:
     A busy machine can delay one run; an endpoint that holds events back or blocks
     its loop does it every time, so the verdict never rests on a single hiccup.
     """
-    if not _failing(run.call, run.watch):
+    if not _failing(run):
         return run
-    again = _stream_tokens(target, feed, confirming=True)
-    if _failing(again.call, again.watch) or feedback.response_problem(
+    again = _stream_pair(target, feed, 1, confirming=True)
+    if _failing(again) or feedback.response_problem(
         EX3, again.transcript, target.timeout, lambda: None
     ):
         return run
@@ -188,27 +274,27 @@ def _confirmed(target: Target, feed: FeedServer, run: TokenRun) -> TokenRun:
 
 def grade_tokens(target: Target, feed: FeedServer, source: str) -> ExerciseResult:
     """Exercise 3: tokens awaited in an async generator, each sent before the next is produced."""
-    run = _stream_tokens(target, feed)
-    checks = [async_generator_check(source), _response_check(EX3, run.transcript, target)]
-    if checks[1].passed:
+    run = _stream_pair(target, feed, 0, confirming=False)
+    checks = [_response_check(EX3, run.transcript, target)]
+    if checks[0].passed:
         run = _confirmed(target, feed, run)
-        t, call, expected = run.transcript, run.call, list(fixtures.TOKENS)
+        t, call, expected = run.transcript, run.call, list(run.tokens)
         checks += [
             feedback.content_type_check(EX3, t),
-            feedback.prompt_check(call, fixtures.PROMPT),
+            feedback.prompt_check(call if call.prompt is not None else None, run.prompt),
             feedback.events_check(EX3, t, expected),
             feedback.live_check(call, t, len(expected)),
             *feedback.event_chunks_check(t, expected),
             feedback.loop_check(run.watch),
         ]
     result = _result(EX3, run.transcript, checks)
-    if run.call is not None:
-        result.released = [t - run.transcript.started for t in run.call.released]
-    if checks[1].passed and feed.calls:
-        call, hung_up = _hang_up_early(target, feed, gated=not _failing(run.call, run.watch))
+    result.released = [t - run.transcript.started for t in run.call.released]
+    if checks[0].passed and run.call.prompt is not None:
+        call, hung_up = _hang_up_early(target, feed, gated=not _failing(run))
         result.checks.append(feedback.default_prompt_check(call, DEFAULT_PROMPT))
         if target.disconnect_grace > 0:
             result.advice += feedback.disconnect_advice(call, hung_up)
+    result.checks.insert(0, async_generator_check(source, target.streamed()))
     return result
 
 
@@ -221,13 +307,13 @@ def _hang_up_early(
     leaves, so whether it stops shows. An endpoint already found holding events back
     or blocking its loop is not gated again: it would only stall or block once more.
     """
-    calls_before = len(feed.calls)
     reader = StreamReader(sse=True)
-    feed.gate_on(reader.wait_events if gated else lambda _n, _timeout: True)
+    gate = _delivered(reader) if gated else (lambda _k: True)
+    turn = feed.open_turn(DEFAULT_PROMPT, fixtures.tokens(target.seed.value, "default"), gate)
     reader.read(target.client, EX3.path, target.deadline(), stop_after_events=1)
     hung_up = time.monotonic()
-    if not feed.wait_for_call(calls_before, DISCONNECT_GRACE):
-        return None, hung_up
-    if target.disconnect_grace > 0:
-        feed.wait_closed(target.disconnect_grace)
-    return feed.calls[calls_before], hung_up
+    called = feed.wait_called(turn, DISCONNECT_GRACE)
+    feed.close_turn(turn)
+    if called and target.disconnect_grace > 0:
+        feed.wait_closed(turn, target.disconnect_grace)
+    return (turn.log if turn.log.prompt is not None else None), hung_up

@@ -50,7 +50,8 @@ how many the grader could not grade, and where the report went (--quiet: none).
 saved results (--results-dir) are reused only while they match what would be
 graded now: the submission's files, the grader's version and the options that
 decide verdicts (--exercise, --timeout, --memory, --scratch, --cpu,
---output-limit, --allow-network). Any other spelling of a folder's path finds the same record.
+--output-limit, --allow-network, --seed). Any other spelling of a folder's path
+finds the same record.
 
 exit status: 0 every exercise passed, 1 some exercise failed, 2 usage error or a
 report that cannot be written, 130 interrupted (saved results are kept; run again
@@ -187,6 +188,14 @@ def build_parser() -> Parser:
         help="do not put submissions in a network namespace of their own",
     )
     add(
+        "--seed",
+        metavar="N",
+        type=_seed,
+        help="draw the inputs put in place of lines, messages, tokens and prompts from this "
+        "seed, to reproduce a verdict (the seed of each result is in its instructor-only "
+        "details; default: a fresh secret seed per submission)",
+    )
+    add(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -219,6 +228,17 @@ def _version() -> str:
     from grader import __version__
 
     return f"%(prog)s {__version__}"
+
+
+def _seed(text: str) -> int:
+    """A seed as the details show it: a whole number from 0 up."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -310,6 +330,7 @@ def limits_from(ns: argparse.Namespace) -> Limits:
         output=ns.output_limit * 1024,
         scratch=ns.scratch * MiB,
         isolate_network=not ns.allow_network,
+        seed=ns.seed,
     )
 
 

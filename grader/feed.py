@@ -1,54 +1,103 @@
 """The grader's AI client for exercise 3: the grader hands out each token only when it decides to.
 
 The submission's app gets a ``FeedClient`` in place of its ``client``. Each call
-to ``client.stream(prompt)`` connects to the grader's ``FeedServer`` over a Unix
-socket, says which prompt it was given, then asks for tokens one at a time. The
-grader releases token k+1 only once the event for token k has reached the HTTP
-client, so an endpoint that collects every token before sending stalls, and the
-grader can say exactly that, while a streaming endpoint never waits. All the
-evidence (which tokens were handed out, which events arrived) stays on the
-grader's side of the socket.
+to ``client.stream(prompt)`` opens a connection of its own to the grader's
+``FeedServer``, says which prompt it was given, then asks for tokens one at a
+time, and acknowledges each token the moment its event loop reads it (before
+the submission's generator sees it). All the evidence (which prompts were
+presented, which tokens were handed out and when, when each was acknowledged)
+stays on the grader's side.
+
+Reaching the feed. The server inherits one end of a socket pair made for its
+sandbox alone; a call makes a fresh socket pair and passes one end over it
+(SCM_RIGHTS). No path, no abstract name: another sandbox has nothing to connect
+to. The grader's side never blocks: one thread per feed waits on a selector,
+every socket is non-blocking, a sandbox may keep at most ``MAX_OPEN`` connections
+open (the surplus is closed at once) and pass ``MAX_CALLS`` in all (then the feed
+stops listening), and a line longer than ``MAX_LINE``, a reply it does not read
+or anything but the protocol ends that connection.
+
+Matching calls to requests. Before each /tokens request the grader opens a
+``Turn`` with a prompt no other request shares, so a call that presents it
+belongs to that request and to no other. Token k of a turn is released, to
+whichever of its calls asks, only once k events of that request reached the
+grader's HTTP client; a call asking earlier waits up to ``stall_after``, and the
+turn is then marked stalled. So a decoy call cannot stand in for the real one:
+however many calls present the prompt, the token sequence advances only as the
+client receives events. A call with a prompt no open turn has is answered
+"end" at once and remembered, for the feedback.
+
+Two turns may be paired: then token k of one is also held until the other
+request received k events (or ended), so the two streams advance in lock step
+and ``grader.loopwatch`` can compare them round by round.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import select
+import os
+import selectors
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-MAX_LINE = 64 * 1024
-ACCEPT_POLL = 0.05
+MAX_LINE = 8 * 1024  # one protocol message; a prompt is far shorter
+MAX_PROMPT = 1024  # characters of a presented prompt kept for the feedback
+MAX_OPEN = 8  # connections one sandbox may hold open at once
+MAX_CALLS = 64  # connections one sandbox may make in all
+ACCEPT_BATCH = 16  # connections taken at a time before the other sockets get a turn
+MAX_PENDING = 64 * 1024  # bytes of replies waiting for a client that does not read
+GATE_POLL = 0.002  # how often waiting calls look at the delivery gate again
+CALL = b"call"
+
+Gate = Callable[[int], bool]
 
 
 class FeedClient:
     """Stands in for the exercise's AI client; its tokens come from the grader."""
 
-    def __init__(self, address: str) -> None:
-        self.address = address
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
 
     def __repr__(self) -> str:
         return "FeedClient()"
 
+    def _connect(self) -> socket.socket:
+        """A new connection to the grader: one end of a fresh pair, the other passed over."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        with theirs, socket.socket(fileno=os.dup(self.fd)) as control:
+            control.setblocking(False)  # a feed that takes no more calls fails this one at once
+            try:
+                socket.send_fds(control, [CALL], [theirs.fileno()])
+            except OSError as exc:
+                ours.close()
+                raise ConnectionError(f"the AI client could not reach its model ({exc})") from None
+        return ours
+
     async def stream(self, prompt: str) -> AsyncIterator[str]:
         """Yield the grader's tokens for ``prompt``, each one awaited."""
-        import anyio
-        from anyio.streams.buffered import BufferedByteReceiveStream
+        import asyncio
 
-        async with await anyio.connect_unix(self.address) as conn:
-            reader = BufferedByteReceiveStream(conn)
-            await conn.send(_line({"prompt": prompt}))
+        reader, writer = await asyncio.open_unix_connection(sock=self._connect())
+        try:
+            writer.write(_line({"prompt": prompt}))
             while True:
-                await conn.send(_line({"want": True}))
-                reply = json.loads(await reader.receive_until(b"\n", MAX_LINE))
+                writer.write(_line({"want": True}))
+                await writer.drain()
+                line = await reader.readline()
+                if not line:
+                    raise ConnectionError("the AI client lost its connection to the model")
+                reply = json.loads(line)
                 if "token" not in reply:
                     return
+                writer.write(_line({"ack": True}))  # received: the loop was free to read it
                 yield reply["token"]
+        finally:
+            with contextlib.suppress(RuntimeError):  # a loop of the caller's own, already closed
+                writer.close()
 
 
 def _line(message: dict[str, object]) -> bytes:
@@ -58,44 +107,82 @@ def _line(message: dict[str, object]) -> bytes:
 
 @dataclass
 class StreamLog:
-    """What one ``client.stream()`` call did, as seen by the grader."""
+    """What the grader saw of one /tokens request's calls to the feed.
+
+    ``prompt`` is the request's own prompt once a call presented it; before
+    that, the first other prompt presented while the request was open.
+    """
 
     prompt: object = None
-    released: list[float] = field(default_factory=list)
+    released: list[float] = field(default_factory=list)  # when token k was first handed out
+    acked: list[float] = field(default_factory=list)  # when the server first said it got token k
     stalled_at: int | None = None
     closed_at: float | None = None
     finished: bool = False
+    calls: int = 0  # calls that presented the request's prompt
 
     @property
     def stalled(self) -> bool:
-        """True when the grader had to release a token before the previous one was delivered."""
+        """True when a token was released before the previous one's event was delivered."""
         return self.stalled_at is not None
 
 
+@dataclass
+class Turn:
+    """One /tokens request as the feed knows it: its secret prompt, tokens and delivery gate."""
+
+    prompt: str
+    tokens: tuple[str, ...]
+    delivered: Gate  # delivered(k): k events of this request reached the client
+    log: StreamLog = field(default_factory=StreamLog)
+    partner: Gate | None = None  # the paired request received k events, or ended
+    open: bool = True  # the request is in flight: foreign prompts are noted on it
+    live: int = 0  # its calls still connected
+
+
+@dataclass
+class _Call:
+    """One connection from the sandbox."""
+
+    sock: socket.socket
+    inbox: bytearray = field(default_factory=bytearray)
+    outbox: bytearray = field(default_factory=bytearray)
+    turn: Turn | None = None
+    presented: bool = False
+    wants: int = 0
+    cursor: int = 0
+    waiting_since: float | None = None
+    delivered_since: float | None = None
+
+
 class FeedServer:
-    """Serves tokens to ``FeedClient`` calls, gating each on delivery of the previous one.
+    """Serves ``FeedClient`` calls of one sandbox, gating each token on delivery of the last."""
 
-    The socket is bound when the server is made (before a sandbox is forked, so
-    the child can connect) and served from a thread once entered. ``gate_on``
-    names the delivery gate: ``delivered(n, timeout)`` blocks until n events
-    reached the client and says whether they did; ``stall_after`` bounds that
-    wait before the grader concludes the endpoint is holding events back and
-    releases the remaining tokens at once.
-    """
-
-    def __init__(self, address: Path, tokens: list[str], stall_after: float) -> None:
-        self.address = address
-        self.tokens = tokens
+    def __init__(self, stall_after: float) -> None:
         self.stall_after = stall_after
-        self.delivered: Callable[[int, float], bool] = lambda _n, _timeout: False
-        self.calls: list[StreamLog] = []
+        self.turns: list[Turn] = []
+        self.received = 0  # descriptors the sandbox passed
+        self.refused = 0  # of those, the ones closed unread (beyond the bounds, or no socket)
+        self._control, self._child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._control.setblocking(False)
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_w.setblocking(False)
+        self._calls: dict[socket.socket, _Call] = {}
         self._stop = threading.Event()
-        self._closed = threading.Condition()
-        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._listener.bind(str(address))
-        self._listener.listen(8)
-        self._listener.settimeout(ACCEPT_POLL)
+        self._changed = threading.Condition()
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._control, selectors.EVENT_READ)
+        self._selector.register(self._wake_r, selectors.EVENT_READ)
         self._thread = threading.Thread(target=self._serve, name="grader-feed", daemon=True)
+
+    @property
+    def child_fd(self) -> int:
+        """The descriptor the sandbox inherits: its only way to the feed."""
+        return self._child.fileno()
+
+    def forked(self) -> None:
+        """Drop this process's copy of the sandbox's end, once the sandbox holds it."""
+        self._child.close()
 
     def __enter__(self) -> FeedServer:
         self._thread.start()
@@ -107,107 +194,234 @@ class FeedServer:
         self._thread.join()
         self.close()
 
-    def _wake(self) -> None:
-        """Connect to our own socket so a waiting accept() returns and sees the stop flag."""
-        nudge = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        with nudge, contextlib.suppress(OSError):
-            nudge.connect(str(self.address))
-
     def close(self) -> None:
-        """Close the listening socket (also when the server was never entered)."""
-        self._listener.close()
+        """Close every socket (also when the server was never entered)."""
+        for call in list(self._calls.values()):
+            self._drop(call)
+        self._selector.close()
+        for sock in (self._control, self._child, self._wake_r, self._wake_w):
+            sock.close()
 
-    def gate_on(self, delivered: Callable[[int, float], bool]) -> None:
-        """Gate the tokens of the next calls on this delivery test."""
-        self.delivered = delivered
+    def _wake(self) -> None:
+        """Make the serving thread look at its state again."""
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b".")
 
-    def wait_for_call(self, count: int, timeout: float) -> bool:
-        """Wait until more than ``count`` calls were made; say whether they were."""
-        with self._closed:
-            return self._closed.wait_for(lambda: len(self.calls) > count, timeout)
+    def open_turn(
+        self, prompt: str, tokens: tuple[str, ...], delivered: Gate, partner: Gate | None = None
+    ) -> Turn:
+        """Serve calls presenting ``prompt`` with ``tokens`` from now on, gated on ``delivered``."""
+        turn = Turn(prompt, tokens, delivered, partner=partner)
+        with self._changed:
+            self.turns.append(turn)
+        self._wake()
+        return turn
 
-    def wait_closed(self, timeout: float) -> StreamLog | None:
-        """Wait until the latest call's generator was closed; return its log."""
-        with self._closed:
-            self._closed.wait_for(lambda: self.calls and self.calls[-1].closed_at, timeout)
-        return self.calls[-1] if self.calls else None
+    def close_turn(self, turn: Turn) -> None:
+        """The request is over: later foreign prompts are not its concern (its calls go on)."""
+        with self._changed:
+            turn.open = False
+
+    def wait_called(self, turn: Turn, timeout: float) -> bool:
+        """Wait until a call presented the turn's prompt; say whether one did."""
+        with self._changed:
+            return self._changed.wait_for(lambda: turn.log.calls > 0, timeout)
+
+    def wait_closed(self, turn: Turn, timeout: float) -> bool:
+        """Wait until every call of the turn hung up; say whether they did."""
+        with self._changed:
+            return self._changed.wait_for(lambda: turn.log.closed_at is not None, timeout)
+
+    # --- the serving thread ------------------------------------------------------------
 
     def _serve(self) -> None:
-        """Accept calls until stopped, each served by a thread of its own.
+        """Wait on every socket; answer calls; release tokens as their gates open."""
+        while not self._stop.is_set():
+            busy = any(c.wants or c.outbox for c in self._calls.values())
+            timeout = GATE_POLL if busy else None
+            for key, _ in self._selector.select(timeout):
+                if key.fileobj is self._wake_r:
+                    with contextlib.suppress(OSError):
+                        self._wake_r.recv(4096)
+                elif key.fileobj is self._control:
+                    self._accept()
+                else:
+                    self._read(self._calls[key.fileobj])  # type: ignore[index]
+            for call in list(self._calls.values()):
+                self._answer(call)
 
-        Calls are served side by side so that a generator left open by its app (never
-        closed, never reading again) cannot keep the next call from being answered.
+    def _accept(self) -> None:
+        """Take the connections passed over the control socket, within the bounds.
+
+        Once the sandbox passed ``MAX_CALLS`` descriptors the feed stops listening:
+        its later calls fail at once, and a flood costs the grader nothing more.
         """
-        callers: list[threading.Thread] = []
-        while not self._stop.is_set():
+        for _ in range(ACCEPT_BATCH):  # then look at the stop flag and the other sockets
             try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            if self._stop.is_set():
-                conn.close()
-                break
-            log = StreamLog()
-            with self._closed:
-                self.calls.append(log)
-                self._closed.notify_all()
-            caller = threading.Thread(target=self._serve_connection, args=(conn, log), daemon=True)
-            caller.start()
-            callers.append(caller)
-        for caller in callers:
-            caller.join()
-
-    def _serve_connection(self, conn: socket.socket, log: StreamLog) -> None:
-        """Serve one call, then note when it ended."""
-        with conn:
-            conn.setblocking(True)
-            self._serve_call(conn, log)
-        with self._closed:
-            log.closed_at = time.monotonic()
-            self._closed.notify_all()
-
-    def _serve_call(self, conn: socket.socket, log: StreamLog) -> None:
-        """Run the protocol of one call: read its prompt, then answer each request for a token."""
-        for line in self._lines(conn):
-            message = json.loads(line)
-            if "prompt" in message:
-                log.prompt = message["prompt"]
-            elif not self._answer(conn, log):
+                message, fds, _, _ = socket.recv_fds(self._control, 16, 1)
+            except (BlockingIOError, InterruptedError):
                 return
-
-    def _lines(self, conn: socket.socket) -> Iterator[bytes]:
-        """The lines a call sends, until it hangs up, misbehaves or the server stops."""
-        buffer = b""
-        while not self._stop.is_set():
-            while b"\n" in buffer:
-                line, _, buffer = buffer.partition(b"\n")
-                yield line
-            if not select.select([conn], [], [], ACCEPT_POLL)[0]:
-                continue  # nothing asked yet: look at the stop flag again
-            try:
-                data = conn.recv(MAX_LINE)
             except OSError:
+                message, fds = b"", []
+            if not message and not fds:  # every process of the sandbox is gone
+                self._stop_listening()
                 return
-            if not data or len(buffer) > MAX_LINE:
+            for fd in fds:
+                self._adopt(fd)
+            if self.received >= MAX_CALLS:
+                self._stop_listening()
                 return
-            buffer += data
 
-    def _answer(self, conn: socket.socket, log: StreamLog) -> bool:
-        """Send the next token, waiting for the previous one's delivery first; False at the end."""
-        k = len(log.released)
-        if k >= len(self.tokens):
-            log.finished = True
-            return _send(conn, {"end": True})
-        if k > 0 and log.stalled_at is None and not self.delivered(k, self.stall_after):
-            log.stalled_at = k
-        log.released.append(time.monotonic())
-        return _send(conn, {"token": self.tokens[k]})
+    def _stop_listening(self) -> None:
+        """Take no more calls: the sandbox's end then fails to pass any."""
+        self._selector.unregister(self._control)
+        self._control.shutdown(socket.SHUT_RDWR)
 
+    def _adopt(self, fd: int) -> None:
+        """Serve a passed descriptor when it is a stream socket and the bounds allow it."""
+        self.received += 1
+        try:
+            sock = socket.socket(fileno=fd)
+        except OSError:
+            os.close(fd)
+            self.refused += 1
+            return
+        allowed = len(self._calls) < MAX_OPEN
+        if not allowed or sock.family != socket.AF_UNIX or sock.type != socket.SOCK_STREAM:
+            sock.close()
+            self.refused += 1
+            return
+        sock.setblocking(False)
+        self._calls[sock] = _Call(sock)
+        self._selector.register(sock, selectors.EVENT_READ)
 
-def _send(conn: socket.socket, message: dict[str, object]) -> bool:
-    """Send one message; False when the other side has gone."""
-    try:
-        conn.sendall(_line(message))
-    except OSError:
-        return False
-    return True
+    def _read(self, call: _Call) -> None:
+        """Take what a call sent; drop it when it hung up or broke the protocol."""
+        try:
+            data = call.sock.recv(MAX_LINE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        call.inbox += data
+        if not data or not self._parse(call):
+            self._drop(call)
+
+    def _parse(self, call: _Call) -> bool:
+        """Act on every whole line received; False when the call must be dropped."""
+        while b"\n" in call.inbox:
+            line, _, rest = bytes(call.inbox).partition(b"\n")
+            call.inbox = bytearray(rest)
+            try:
+                message = json.loads(line)
+            except ValueError:
+                return False
+            if not isinstance(message, dict):
+                return False
+            if "prompt" in message and not call.presented:
+                self._present(call, message["prompt"])
+            elif message.get("want") is True and call.presented:
+                call.wants += 1
+            elif message.get("ack") is True and call.turn is not None:
+                self._acknowledge(call.turn, call.cursor - 1)
+            else:
+                return False
+        return len(call.inbox) <= MAX_LINE
+
+    def _present(self, call: _Call, prompt: object) -> None:
+        """Match a call to the open turn whose prompt it presents, or note a foreign prompt."""
+        call.presented = True
+        with self._changed:
+            call.turn = next((t for t in self.turns if t.prompt == prompt), None)
+            if call.turn is not None:
+                call.turn.log.prompt = prompt
+                call.turn.log.calls += 1
+                call.turn.live += 1
+                call.turn.log.closed_at = None
+            else:
+                shown = prompt[:MAX_PROMPT] if isinstance(prompt, str) else repr(prompt)[:80]
+                for turn in self.turns:
+                    if turn.open and turn.log.calls == 0 and turn.log.prompt is None:
+                        turn.log.prompt = shown
+            self._changed.notify_all()
+
+    def _acknowledge(self, turn: Turn, k: int) -> None:
+        """Note when token k of a turn was first acknowledged as received."""
+        if k == len(turn.log.acked) and k < len(turn.log.released):
+            turn.log.acked.append(time.monotonic())
+
+    def _answer(self, call: _Call) -> None:
+        """Answer the call's oldest request for a token when its gate allows."""
+        turn = call.turn
+        if call.outbox:
+            self._flush(call)
+        while call.wants and call.sock in self._calls:
+            if turn is None or call.cursor >= len(turn.tokens):
+                if turn is not None:
+                    turn.log.finished = True
+                self._send(call, {"end": True})
+            elif self._may_release(call, turn):
+                self._release(call, turn)
+            else:
+                return
+
+    def _may_release(self, call: _Call, turn: Turn) -> bool:
+        """True once token ``cursor`` may go; marks the turn stalled when it waited too long."""
+        k, now = call.cursor, time.monotonic()
+        if k == 0 or turn.log.stalled:
+            return True
+        if call.waiting_since is None:
+            call.waiting_since = now
+        if not turn.delivered(k):
+            if now - call.waiting_since < self.stall_after:
+                return False
+            turn.log.stalled_at = k
+            return True
+        if turn.partner is None or turn.partner(k):
+            return True
+        if call.delivered_since is None:
+            call.delivered_since = now
+        return now - call.delivered_since >= self.stall_after  # a partner never holds it for good
+
+    def _release(self, call: _Call, turn: Turn) -> None:
+        """Hand token ``cursor`` to the call and note when it first went out."""
+        k = call.cursor
+        if k == len(turn.log.released):
+            turn.log.released.append(time.monotonic())
+        call.cursor += 1
+        call.waiting_since = call.delivered_since = None
+        self._send(call, {"token": turn.tokens[k]})
+
+    def _send(self, call: _Call, message: dict[str, object]) -> None:
+        """Queue one reply and send it; a call that never reads is dropped."""
+        call.wants -= 1
+        call.outbox += _line(message)
+        self._flush(call)
+
+    def _flush(self, call: _Call) -> None:
+        """Send what the socket takes now of the queued replies."""
+        try:
+            sent = call.sock.send(call.outbox)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            self._drop(call)
+            return
+        del call.outbox[:sent]
+        if len(call.outbox) > MAX_PENDING:
+            self._drop(call)
+
+    def _drop(self, call: _Call) -> None:
+        """Close a call and, when it was its turn's last, note when the turn's calls ended."""
+        if self._calls.pop(call.sock, None) is None:
+            return
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(call.sock)
+        call.sock.close()
+        turn = call.turn
+        if turn is not None:
+            with self._changed:
+                turn.live -= 1
+                if turn.live == 0:
+                    turn.log.closed_at = time.monotonic()
+                self._changed.notify_all()

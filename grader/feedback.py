@@ -164,7 +164,7 @@ def lines_body_check(t: Transcript, lines: list[str]) -> Check:
     expected = "".join(f"{line}\n" for line in lines)
     got = t.body.decode("utf-8", errors="replace")
     if got == expected:
-        return Check("body", True, f"The body is the {len(lines)} lines, each ending in \\n.")
+        return Check("body", True, "The body is the grader's lines, each ending in \\n.")
     why, nudge = _body_problem(got, lines)
     return Check(
         "body",
@@ -207,7 +207,7 @@ def lines_chunks_check(t: Transcript, lines: list[str]) -> Check:
     expected = [f"{line}\n" for line in lines]
     got = [c.data.decode("utf-8", "replace") for c in t.chunks]
     if got and all(_one_line(chunk.data) for chunk in t.chunks):
-        return Check("chunks", True, f"Each of the {len(got)} lines arrived as its own chunk.")
+        return Check("chunks", True, "Each line arrived as its own chunk.")
     return Check(
         "chunks",
         False,
@@ -233,7 +233,7 @@ def events_check(ex: Exercise, t: Transcript, expected: list[str]) -> Check:
         types = {e.event for _, e in t.events}
         if types == {"message"}:
             return Check(
-                "events", True, f"A browser fires {len(got)} message events with the right data."
+                "events", True, "A browser fires one message event per item, with the right data."
             )
         return Check(
             "events",
@@ -344,7 +344,8 @@ def prompt_check(call: StreamLog | None, prompt: str) -> Check:
             "prompt",
             False,
             f"client.stream() was called with {short(call.prompt)}, but the "
-            f"request asked for prompt={short(prompt)}: pass the query parameter through.",
+            f"request asked for prompt={short(prompt)}: pass the query parameter through. "
+            "(The grader's client answers a prompt only in the request that carries it.)",
         )
     return Check("prompt", True, "client.stream() got the prompt of the request.")
 
@@ -404,8 +405,9 @@ def loop_check(watch: LoopWatch) -> Check:
     return Check(
         "event loop",
         False,
-        f"The event loop was blocked for {blocked:.1f} s while streaming (the longest wait for "
-        f"a reply to another request was {watch.longest():.2f} s). Something in the async "
+        f"The event loop was blocked for {blocked:.1f} s while streaming: two requests at once "
+        f"could not advance together (it was held up to {watch.longest():.2f} s at a time). "
+        "Something in the async "
         "generator blocks, such as time.sleep() or a synchronous client: await instead "
         "(asyncio.sleep, the async client), so the worker stays free for other requests.",
         details=watch.summary(),

@@ -38,10 +38,10 @@ from typing import Any, NoReturn
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from grader import fixtures, landlock, mounts, output_log
+from grader import landlock, mounts, output_log
 from grader.contract import Exercise
 from grader.loader import SubmissionError, load_exercise
-from grader.probe import Dispatch, Probe
+from grader.probe import Dispatch, Probe, wrap
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
@@ -97,7 +97,7 @@ class Plan:
     home: Path
     listen_fd: int  # the server's listening socket, made and named by the grader
     log_path: Path
-    feed_address: str | None
+    feed_fd: int | None  # the sandbox's end of the token feed's socket pair (exercise 3)
     memory: int
     cpu_seconds: int
     output: int
@@ -338,15 +338,14 @@ def _load(plan: Plan, ex: Exercise) -> Probe | None:  # pragma: no cover
     except SubmissionError as exc:
         send(plan.status_fd, {"failed": ex.id, "error": exc.message, "details": exc.details})
         return None
-    fixtures.install(module, ex, plan.feed_address)
-    return Probe(module.app, ex.filename)
+    return wrap(module, ex, plan.feed_fd)
 
 
 def _jail(plan: Plan, uid: int) -> None:  # pragma: no cover
     """Standard streams, a private home, no inherited secrets, limits, and a user of its own."""
     die_with_parent()
     name_process(SERVER_NAME)
-    keep = sorted((plan.status_fd, plan.listen_fd))
+    keep = sorted({plan.status_fd, plan.listen_fd, plan.feed_fd or plan.status_fd})
     for low, high in zip((2, *keep), (*keep, 1 << 16), strict=True):
         os.closerange(low + 1, high)
     _redirect_output(plan.log_path)
@@ -420,16 +419,17 @@ def _readable_system_paths() -> list[Path]:
     return [*(Path(path) for path in installed_paths()), *SYSTEM_READABLE]
 
 
-def kit_paths() -> list[Path]:
+def kit_paths(package: Path | None = None, installed: tuple[str, ...] | None = None) -> list[Path]:
     """The kit's files, kept from a server even where a folder it may read holds them.
 
-    The grader package (its samples hold right answers; its code draws the secret
-    inputs) and, when it runs from a clone, the whole clone (solutions, tests).
+    The grader ``package`` (its samples hold right answers; its code draws the
+    secret inputs) and, when it runs from a clone, the whole clone (solutions,
+    tests); not the folder it is installed in (site-packages, one of ``installed``).
     """
-    package = Path(__file__).resolve().parent
+    package = package or Path(__file__).resolve().parent
     clone = package.parent
-    installed = {Path(path).resolve() for path in installed_paths()}
-    is_clone = (clone / "pyproject.toml").is_file() and clone not in installed
+    places = {Path(path).resolve() for path in installed or installed_paths()}
+    is_clone = (clone / "pyproject.toml").is_file() and clone not in places
     return [package, clone] if is_clone else [package]
 
 

@@ -1,141 +1,120 @@
-"""Watching a submission's event loop from the outside while a stream is in flight.
+"""Whether a submission's event loop stays free, judged from two streams seen from outside.
 
-A thread keeps asking the grader's ping route, which is answered on the same
-event loop as the stream. A reply that takes long means the loop was blocked:
-something in the app ran without awaiting. A machine that is merely busy must
-not make a correct stream look like a blocking one, so from each reply's time
-the watch takes away what the kernel counts as waiting for a CPU, by the
-pinging thread and by the loop's thread (their run-queue delay in
-/proc/.../schedstat). Where the loop thread cannot be found, replies are
-measured against a baseline taken just before the stream instead.
+The grader requests /tokens twice at once, with the same tokens and prompts of
+their own, and its token feed releases the two streams' tokens in lock step:
+token k of either only once both requests received k events. One event loop
+serves both. If nothing in the app blocks it, each round's two events arrive
+together, however long the generator legitimately awaits between tokens (an
+``await asyncio.sleep``, even one that depends on the token, delays both alike).
+If the app blocks the loop (``time.sleep`` in an ``async def``, a synchronous
+client), the two cannot advance together: one stream's work waits until the
+other's block is over, so in each round one event arrives a whole block after
+the other.
+
+Besides, the grader's AI client acknowledges each token the moment the loop
+reads it, before the submission's code sees it: a free loop does that within a
+millisecond whatever the generator then awaits, so a late acknowledgement is
+time the loop spent elsewhere (on the other stream's ``time.sleep``, say). That
+catches a block after the yield too, and works where delivery itself needs the
+loop (Starlette's TestClient, in-process). The acknowledgement is written by
+grader code inside the server: a submission that took the feed's protocol into
+a thread of its own could answer it while its loop is blocked, and then only
+the rounds below judge it.
+
+Each round compares the two streams' waits, every time on the grader's own
+clock: from the response's head to the first event, from releasing token k to
+event k, and from releasing the last token to the end of the response. A round
+in which one stream waited about as much longer as the other took at all
+(``min(a, b, |a - b|)``, the part of the two waits that ran one after the other)
+counts that much as blocked; rounds below ``MIN_BLOCK`` are a busy machine's
+scheduling and count nothing. No figure the server reports about itself, and
+none it could inflate, enters either sum: both are times on the grader's clock,
+and a proxy or a lying probe in the server cannot make two blocked streams
+arrive together.
+
+The rounds need a server that writes an event out as soon as the app sends it,
+as uvicorn does. Starlette's TestClient hands each chunk over through the app's
+own event loop, so there a blocked loop holds both streams' events back alike
+and the rounds look even; the acknowledgements still see it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import statistics
-import threading
-import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field
 
-from grader.probe import PING_PATH
-from grader.transcript import StreamingClient
+# A round in which the streams ran one after the other for less than this is noise:
+# a loaded machine can hold a process off its CPU for a few scheduler slices.
+MIN_BLOCK = 0.02
+# An acknowledgement later than this means the loop was held; a single late one on a
+# loaded machine (the server off its CPU for a few slices) stays under it.
+MIN_ACK_DELAY = 0.05
 
-THREAD_SCHEDSTAT = "/proc/thread-self/schedstat"
-# A ping reply slower than this, and than BASELINE_FACTOR times the baseline reply,
-# means the loop was busy.
-SLOW_REPLY = 0.02
-BASELINE_FACTOR = 3
-BASELINE_PINGS = 3  # only where the loop thread's scheduler statistics cannot be read
-# Pause between pings, so pinging does not load the loop (or the machine). While the
-# loop answers promptly the pause doubles, up to MAX_PING_GAP: a block longer than
-# that still catches a ping. A slow reply brings it back to PING_GAP.
-PING_GAP = 0.01
-MAX_PING_GAP = 0.08
+
+@dataclass
+class StreamTimes:
+    """One stream's milestones on the grader's clock (time.monotonic)."""
+
+    start: float = 0.0  # the response's head arrived (or the request was sent)
+    releases: list[float] = field(default_factory=list)  # token k left the feed
+    arrivals: list[float] = field(default_factory=list)  # event k reached the client
+    end: float | None = None  # the response was over
+    acks: list[float] = field(default_factory=list)  # the server acknowledged token k
+
+    def ack_delays(self) -> list[float]:
+        """How long after its release each token was acknowledged: the loop's own delay."""
+        return [max(0.0, ack - sent) for ack, sent in zip(self.acks, self.releases, strict=False)]
+
+    def waits(self) -> dict[str, float]:
+        """The stream's wait in each round it reached: first event, each later event, its end."""
+        waits = {"first": self.arrivals[0] - self.start} if self.arrivals else {}
+        for k in range(1, min(len(self.arrivals), len(self.releases))):
+            waits[f"token {k}"] = max(0.0, self.arrivals[k] - self.releases[k])
+        if self.end is not None:
+            last = self.releases[-1] if self.releases else self.start
+            waits["end"] = max(0.0, self.end - last)
+        return waits
 
 
 class LoopWatch:
-    """Pings the app on its own event loop until ``until()`` is true; a context manager."""
+    """Compares two concurrent streams round by round; the time they ran one after the other."""
 
-    def __init__(
-        self,
-        client: StreamingClient,
-        until: Callable[[], bool],
-        *,
-        server_pid: int | None = None,
-        same_process: bool = False,
-    ) -> None:
-        self.client = client
-        self.until = until
-        self.waits = [THREAD_SCHEDSTAT] + ([f"/proc/{server_pid}/schedstat"] if server_pid else [])
-        # In-process, the loop thread is ours: its id comes with the first ping's reply.
-        self.learn_loop_thread = same_process and not server_pid
-        self.replies: list[float] = []
-        self.baseline = 0.0
-        self.failures = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="grader-loopwatch", daemon=True)
+    def __init__(self, first: StreamTimes, second: StreamTimes) -> None:
+        self.first = first
+        self.second = second
 
-    def __enter__(self) -> LoopWatch:
-        if len(self.waits) == 1 and not self.learn_loop_thread:
-            self.baseline = self._measure_baseline()  # no scheduler statistics for the loop
-        self._thread.start()
-        return self
+    def rounds(self) -> list[tuple[float, float]]:
+        """Each round's pair of waits, for the rounds both streams reached."""
+        a, b = self.first.waits(), self.second.waits()
+        return [(a[name], b[name]) for name in a if name in b]
 
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+    def serialized(self) -> list[float]:
+        """Per round, how long the two waits ran one after the other."""
+        return [min(a, b, abs(a - b)) for a, b in self.rounds()]
 
-    def _ping(self) -> float | None:
-        """Seconds one ping took, less time spent waiting for a CPU; None when it failed."""
-        waited = self._runqueue_wait()
-        sent = time.monotonic()
-        try:
-            reply = self.client.get(PING_PATH)
-        except Exception:
-            self.failures += 1
-            return None
-        elapsed = time.monotonic() - sent
-        if self.learn_loop_thread:
-            self._watch_loop_thread(reply)
-        return max(0.0, elapsed - (self._runqueue_wait() - waited))
-
-    def _watch_loop_thread(self, reply: Any) -> None:
-        """Add this process's loop thread, named by a ping reply, to the watched threads."""
-        self.learn_loop_thread = False
-        with contextlib.suppress(ValueError, KeyError, TypeError):
-            path = f"/proc/self/task/{int(reply.json()['thread'])}/schedstat"
-            if Path(path).exists():
-                self.waits.append(path)
-
-    def _runqueue_wait(self) -> float:
-        """Seconds the watched threads have spent runnable but not running, so far."""
-        return sum(_schedstat_wait(path) for path in self.waits)
-
-    def _measure_baseline(self) -> float:
-        """The median ping reply while the loop is idle, before the stream starts."""
-        replies = [r for r in (self._ping() for _ in range(BASELINE_PINGS)) if r is not None]
-        return statistics.median(replies) if replies else 0.0
-
-    def slow(self) -> float:
-        """A reply slower than this counts as time the loop was blocked."""
-        return max(SLOW_REPLY, BASELINE_FACTOR * self.baseline)
-
-    def _run(self) -> None:
-        """Ping until told to stop or the stream is over, less often while the loop is free."""
-        gap = PING_GAP
-        while not self._stop.is_set() and not self.until():
-            reply = self._ping()
-            if reply is None:
-                return
-            self.replies.append(reply)
-            gap = PING_GAP if reply > self.slow() else min(2 * gap, MAX_PING_GAP)
-            self._stop.wait(gap)
+    def delays(self) -> list[float]:
+        """Every acknowledgement delay of both streams."""
+        return self.first.ack_delays() + self.second.ack_delays()
 
     def blocked_seconds(self) -> float:
-        """Total time pings waited on a busy loop, beyond the baseline."""
-        return sum(r - self.baseline for r in self.replies if r > self.slow())
+        """How long the loop was seen blocked: by the rounds, or by the acknowledgements.
+
+        Each figure counts only waits beyond noise; the larger one is the verdict's.
+        """
+        rounds = sum(s for s in self.serialized() if s >= MIN_BLOCK)
+        acks = sum(d for d in self.delays() if d >= MIN_ACK_DELAY)
+        return max(rounds, acks)
 
     def longest(self) -> float:
-        """The slowest ping reply, in seconds."""
-        return max(self.replies, default=0.0)
+        """The longest single wait the loop caused, in seconds."""
+        return max([*self.serialized(), *self.delays()], default=0.0)
 
     def summary(self) -> str:
-        """Ping statistics for the instructor."""
+        """Round-by-round waits, for the instructor."""
+        shown = ", ".join(f"{a * 1000:.0f}/{b * 1000:.0f}" for a, b in self.rounds())
+        acks = ", ".join(f"{d * 1000:.0f}" for d in self.delays())
         return (
-            f"{len(self.replies)} pings, baseline {self.baseline * 1000:.1f} ms, "
-            f"{sum(r > self.slow() for r in self.replies)} slower than "
-            f"{self.slow() * 1000:.0f} ms, "
-            f"longest {self.longest() * 1000:.1f} ms, "
-            f"blocked {self.blocked_seconds():.3f} s, {self.failures} failed"
+            f"{len(self.rounds())} rounds of two concurrent streams, waits in ms: {shown}; "
+            f"token acknowledgements after (ms): {acks}; blocked {self.blocked_seconds():.3f} s "
+            f"(round waits under {MIN_BLOCK * 1000:.0f} ms and acknowledgements under "
+            f"{MIN_ACK_DELAY * 1000:.0f} ms ignored)"
         )
-
-
-def _schedstat_wait(path: str) -> float:
-    """The run-queue delay in a schedstat file, in seconds; 0 where the kernel does not say."""
-    try:
-        return int(Path(path).read_text().split()[1]) / 1e9
-    except (OSError, IndexError, ValueError):
-        return 0.0

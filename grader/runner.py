@@ -12,7 +12,7 @@ from grader.checks import STALL_AFTER, Target, grade
 from grader.contract import EX3, EXERCISES, Exercise
 from grader.feed import FeedServer
 from grader.loader import SubmissionError, load_exercise
-from grader.probe import Probe
+from grader.probe import wrap
 from grader.results import ExerciseResult, SubmissionResult, failed_exercise, ordered
 from grader.sandbox import Limits, Sandbox, ServerLost, ServerSplit, scratch_folder
 
@@ -43,19 +43,18 @@ def _read_sources(
     return sources
 
 
-def feed_for(exercises: tuple[Exercise, ...], workdir: Path) -> FeedServer | None:
-    """A token feed bound in ``workdir`` when exercise 3 is among ``exercises``; else None."""
-    if EX3 not in exercises:
-        return None
-    return FeedServer(workdir / "feed.sock", list(fixtures.TOKENS), STALL_AFTER)
+def feed_for(exercises: tuple[Exercise, ...]) -> FeedServer | None:
+    """A token feed when exercise 3 is among ``exercises``; else None."""
+    return FeedServer(STALL_AFTER) if EX3 in exercises else None
 
 
 def grade_in_process(
-    folder: Path, ex: Exercise, timeout: float = DEFAULT_TIMEOUT
+    folder: Path, ex: Exercise, timeout: float = DEFAULT_TIMEOUT, seed: int | None = None
 ) -> ExerciseResult:
     """Grade one exercise by importing it here and talking to it through TestClient.
 
     For trusted code (reference solutions, tests of the checks): nothing is isolated.
+    ``seed`` draws the inputs (default: a fresh one).
     """
     from fastapi.testclient import TestClient
 
@@ -64,20 +63,19 @@ def grade_in_process(
         module = load_exercise(folder, ex)
     except SubmissionError as exc:
         return failed_exercise(ex, "imports", exc.message, exc.details)
-    with tempfile.TemporaryDirectory(prefix="grader-", dir=scratch_folder()) as tmp:
-        feed = feed_for((ex,), Path(tmp))
-        with feed or contextlib.nullcontext():
-            fixtures.install(module, ex, str(feed.address) if feed else None)
-            app = Probe(module.app, ex.filename)
-            with TestClient(app, raise_server_exceptions=False) as client:
-                target = Target(
-                    client,
-                    timeout,
-                    disconnect_grace=0.0,
-                    recorded_errors=lambda: app.errors,
-                    same_process=True,
-                )
-                return grade(ex, target, source=source, feed=feed)
+    feed = feed_for((ex,))
+    with feed or contextlib.nullcontext():
+        app = wrap(module, ex, feed.child_fd if feed else None)
+        with TestClient(app, raise_server_exceptions=False) as client:
+            target = Target(
+                client,
+                timeout,
+                disconnect_grace=0.0,
+                recorded_errors=lambda: app.errors,
+                recorded_streams=lambda: app.streams,
+                seed=fixtures.Seed(seed),
+            )
+            return grade(ex, target, source=source, feed=feed)
 
 
 def grade_folder_in_process(folder: Path, timeout: float = DEFAULT_TIMEOUT) -> SubmissionResult:
@@ -110,9 +108,10 @@ def grade_submission(
     graded: dict[str, ExerciseResult] = {}
     sources = _read_sources(folder, exercises, graded)
     remaining = grading_order(tuple(ex for ex in exercises if ex.id in sources))
+    seed = fixtures.Seed(limits.seed)  # drawn once a server runs: none inherits it
     plans = [remaining]  # the exercises each server to come serves, in order
     while plans:
-        plans[:1] = _grade_in_sandbox(folder, plans[0], limits, sources, graded)
+        plans[:1] = _grade_in_sandbox(folder, plans[0], limits, sources, graded, seed)
     result = ordered(label or str(folder), graded, exercises)
     result.duration = time.monotonic() - started
     return result
@@ -124,6 +123,7 @@ def _grade_in_sandbox(
     limits: Limits,
     sources: dict[str, str],
     graded: dict[str, ExerciseResult],
+    seed: fixtures.Seed,
 ) -> list[tuple[Exercise, ...]]:
     """Grade ``exercises`` in one sandbox, in order; return the servers still needed.
 
@@ -135,12 +135,15 @@ def _grade_in_sandbox(
         tempfile.TemporaryDirectory(prefix="grader-", dir=scratch_folder()) as tmp,
         contextlib.ExitStack() as stack,
     ):
-        feed = feed_for(exercises, Path(tmp))
+        feed = feed_for(exercises)
         if feed:
             stack.callback(feed.close)
-        address = str(feed.address) if feed else None
         # Fork before the feed starts its thread: the child must not inherit a running thread.
-        box = stack.enter_context(Sandbox(folder, exercises, limits, Path(tmp), address))
+        box = stack.enter_context(
+            Sandbox(folder, exercises, limits, Path(tmp), feed.child_fd if feed else None)
+        )
+        if feed:
+            feed.forked()
         stack.enter_context(feed or contextlib.nullcontext())
         box.client(exercises[0])  # made while the server starts: a cold grader imports httpx2 now
         try:
@@ -159,7 +162,7 @@ def _grade_in_sandbox(
             previous = graded[served[index - 1].id] if index else None
             if previous and not box.usable(ex, after_failure=not previous.passed):
                 return [served[index:]]  # the exercise before broke or wore out the server
-            graded[ex.id] = _grade_served(box, ex, sources[ex.id], feed)
+            graded[ex.id] = _grade_served(box, ex, sources[ex.id], feed, seed)
     return []
 
 
@@ -171,10 +174,10 @@ def _plans(
 
 
 def _grade_served(
-    box: Sandbox, ex: Exercise, source: str, feed: FeedServer | None
+    box: Sandbox, ex: Exercise, source: str, feed: FeedServer | None, seed: fixtures.Seed
 ) -> ExerciseResult:
     """Run ``ex``'s checks against its app in the sandbox's server."""
-    target = Target(box.client(ex), box.limits.timeout, box.explain, loop_pid=box.server_pid())
+    target = Target(box.client(ex), box.limits.timeout, box.explain, seed=seed)
     result = grade(ex, target, source=source, feed=feed if ex is EX3 else None)
     result.advice += box.notes
     return result

@@ -69,6 +69,7 @@ class Limits:
     cpu_seconds: int = 30
     output: int = 1 * MiB
     isolate_network: bool = True
+    seed: int | None = None  # the inputs' seed (--seed); None draws a fresh one per submission
     scratch: int = 64 * MiB  # the server's home and TMPDIR: a tmpfs of this size
 
 
@@ -110,13 +111,13 @@ class Sandbox:
         exercises: tuple[Exercise, ...],
         limits: Limits,
         workdir: Path,
-        feed_address: str | None,
+        feed_fd: int | None,
     ) -> None:
         self.folder = folder
         self.exercises = exercises
         self.limits = limits
         self.workdir = workdir
-        self.feed_address = feed_address
+        self.feed_fd = feed_fd  # inherited by the sandbox: its only way to the token feed
         self.socket_path = workdir / SERVER_SOCKET  # the grader's: outside the server's reach
         self.log_path = workdir / LOG_FILE
         self.pid = 0
@@ -179,8 +180,6 @@ class Sandbox:
         code.chmod(0o755)
         (self.workdir / "home").mkdir(mode=0o700)
         self.workdir.chmod(0o711)  # the jail's user may pass through, not list
-        if self.feed_address:
-            Path(self.feed_address).chmod(0o666)
         self._info_fd, info_w = os.pipe()
         self._status_fd, status_w = os.pipe()
         return info_w, status_w, self._listen()
@@ -201,7 +200,7 @@ class Sandbox:
             home=self.workdir / "home",
             listen_fd=listen_fd,
             log_path=self.log_path,
-            feed_address=self.feed_address,
+            feed_fd=self.feed_fd,
             memory=self.limits.memory,
             cpu_seconds=self.limits.cpu_seconds,
             output=self.limits.output,

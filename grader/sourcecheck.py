@@ -1,12 +1,28 @@
-"""Source-level checks, read by the grader from the file before any submitted code runs."""
+"""Exercise 3's async-generator rule, judged on what the /tokens route really streamed.
+
+The probe in the server reports, per streaming response, whether the route
+iterated an async generator or a sync iterator that Starlette ran in its
+threadpool, and which function it came from (``grader.probe``). The grader then
+looks that function up in the source it read itself before any submitted code
+ran: an unused ``async def`` generator elsewhere in the file satisfies nothing.
+The report comes from the hostile server, which could lie; what the rule exists
+for (each token awaited, the event loop kept free) is judged from outside by the
+feed and the loop watch, so a lie can only dress a behaviour that already is
+the right one.
+"""
 
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 
 from grader.contract import EX3
 from grader.results import Check
 
+NAME = "async generator"
+KINDS = ("async", "sync", "other")
+MAX_STREAMED = 64  # the probe keeps 20
+MAX_NAME = 80
 NUDGE = "Look at how your generator is defined: can it await what client.stream() gives it?"
 
 
@@ -24,54 +40,90 @@ def _is_generator(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return False
 
 
-def _functions_outside_classes(tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
-    """Every function of the module, nested ones included, but no methods.
+@dataclass(frozen=True)
+class Streamed:
+    """What the probe says one /tokens response iterated: its kind and the function's name."""
 
-    Methods are left out: the module's own FakeAIClient.stream is an async generator
-    whatever the student writes.
-    """
-    found: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
-    stack: list[ast.AST] = list(tree.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.ClassDef):
-            continue
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            found.append(node)
-        stack.extend(ast.iter_child_nodes(node))
+    kind: str  # "async", "sync" (run in the threadpool) or "other"
+    name: str
+    line: int | None
+
+
+def parse_streamed(raw: object) -> list[Streamed] | None:
+    """The probe's records, strictly checked; None when they are not what the probe writes."""
+    if not isinstance(raw, list) or len(raw) > MAX_STREAMED:
+        return None
+    found = []
+    for item in raw:
+        if not isinstance(item, dict):
+            return None
+        kind, name, line = item.get("kind"), item.get("name"), item.get("line")
+        if kind not in KINDS or not isinstance(name, str) or not _is_line(line):
+            return None
+        found.append(Streamed(kind, name[:MAX_NAME], line))
     return found
 
 
-def generators(source: str) -> tuple[list[str], list[str]]:
-    """Names of the async generator functions, and of the sync ones, outside classes."""
-    gens = [f for f in _functions_outside_classes(ast.parse(source)) if _is_generator(f)]
-    async_gens = sorted(f.name for f in gens if isinstance(f, ast.AsyncFunctionDef))
-    sync_gens = sorted(f.name for f in gens if isinstance(f, ast.FunctionDef))
-    return async_gens, sync_gens
+def _is_line(line: object) -> bool:
+    """A line number as the probe writes it: a positive int, or None."""
+    return line is None or (type(line) is int and line > 0)
 
 
-def async_generator_check(source: str) -> Check:
-    """Exercise 3 streams from an ``async def`` generator, not a sync one run in the threadpool."""
+def _defined_at(tree: ast.Module, name: str, line: int | None) -> ast.AST | None:
+    """The function named ``name`` whose definition (decorators included) starts at ``line``."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            if line is not None and first == line:
+                return node
+    return None
+
+
+def async_generator_check(source: str, streamed: list[Streamed] | None) -> Check:
+    """Exercise 3 streams from an ``async def`` generator, not a sync one run in the threadpool.
+
+    Judged on what the route really iterated (``streamed``, from the probe), each
+    function looked up in ``source``, the file as the grader read it before it ran.
+    """
     try:
-        async_gens, sync_gens = generators(source)
+        tree = ast.parse(source)
     except SyntaxError as exc:
-        return Check("async generator", False, f"{EX3.filename} line {exc.lineno}: {exc.msg}.")
-    if sync_gens:
-        names = ", ".join(f"{name}()" for name in sync_gens)
-        return Check(
-            "async generator",
-            False,
-            f"{names} is a plain def generator. Starlette runs a sync generator in a worker "
-            "thread of its threadpool, where it cannot await client.stream(); each token must "
-            "be awaited.",
-            nudge=NUDGE,
+        return Check(NAME, False, f"{EX3.filename} line {exc.lineno}: {exc.msg}.")
+    if streamed is None:
+        return Check(NAME, False, "The server did not say what GET /tokens streamed.")
+    if not streamed:
+        return _fail(
+            "GET /tokens returned no StreamingResponse: return one around an async def "
+            "generator that yields each token's event."
         )
-    if not async_gens:
-        return Check(
-            "async generator",
-            False,
-            "No async def generator found: stream the tokens from an async def function that "
-            "yields.",
-            nudge=NUDGE,
-        )
-    return Check("async generator", True, f"{', '.join(async_gens)}() is an async generator.")
+    for item in streamed:
+        node = _defined_at(tree, item.name, item.line)
+        if item.kind != "async":
+            return _fail(_not_async(item, node))
+        if not (isinstance(node, ast.AsyncFunctionDef) and _is_generator(node)):
+            return _fail(
+                f"GET /tokens streams {item.name}(), which is not an async def generator of "
+                f"{EX3.filename}: stream the tokens from one defined there."
+            )
+    names = ", ".join(sorted({f"{item.name}()" for item in streamed}))
+    return Check(NAME, True, f"GET /tokens streams {names}, an async def generator.")
+
+
+def _not_async(item: Streamed, node: ast.AST | None) -> str:
+    """Why a route that streams a sync iterator (or another object) fails the rule."""
+    if isinstance(node, ast.FunctionDef):
+        what = f"{item.name}() is a plain def generator, and it is what GET /tokens streams."
+    else:
+        kind = "a sync iterator" if item.kind == "sync" else "not an async def generator"
+        what = f"GET /tokens streams a {item.name} object, {kind}."
+    if item.kind == "other":
+        return f"{what} Stream the tokens from an async def function that yields."
+    return (
+        f"{what} Starlette runs a sync iterator in a worker thread of its threadpool, where "
+        "it cannot await client.stream(); each token must be awaited."
+    )
+
+
+def _fail(message: str) -> Check:
+    """A failed async-generator check, pointing at how the generator is defined."""
+    return Check(NAME, False, message, nudge=NUDGE)

@@ -1,10 +1,18 @@
-"""The token feed of exercise 3: a real FeedClient on an asyncio loop talking to a FeedServer."""
+"""The token feed of exercise 3: real FeedClient calls on asyncio loops talking to a FeedServer.
+
+The client end is the descriptor a sandbox inherits; here the test process
+holds it, as in-process grading does. Attacks are made the way a submission
+would make them: decoy calls, floods of passed descriptors, calls that never
+read, garbage on the wire.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import os
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,37 +21,31 @@ from pathlib import Path
 
 import pytest
 
-from grader.feed import FeedClient, FeedServer
+from grader.feed import CALL, MAX_CALLS, MAX_OPEN, FeedClient, FeedServer, Turn
 
-TOKENS = ["Bon", " jour", "  !"]
-PROMPT = "Explain SSE, s'il vous plaît ✓"
+TOKENS = ("Bon", " jour", "  !", " ✓")
+PROMPT = "Explain SSE, s'il vous plaît ✓ [nonce]"
 LONG_BOUND = 10.0  # a stall bound no gated test should reach
-SHORT_BOUND = 0.3  # a stall bound the stall test waits out
-DELIVERY_DELAY = 0.2  # how long after receiving a token the test reports its event delivered
+SHORT_BOUND = 0.3  # a stall bound the stall tests wait out
+DELIVERY_DELAY = 0.1  # how long after receiving a token the test reports its event delivered
 WAIT = 5.0  # bound on every wait for the server's bookkeeping
+FLOOD = 1500
 
 
 class Deliveries:
-    """The delivery gate the grader's HTTP client would be: says when N events reached it."""
+    """The delivery gate the grader's HTTP client would be: how many events reached it."""
 
     def __init__(self) -> None:
         self.count = 0
-        self.asked: list[tuple[int, float]] = []
         self.marked: dict[int, float] = {}
-        self._changed = threading.Condition()
 
     def mark(self, n: int) -> None:
         """Report that n events were delivered."""
-        with self._changed:
-            self.count = max(self.count, n)
-            self.marked[n] = time.monotonic()
-            self._changed.notify_all()
+        self.count = max(self.count, n)
+        self.marked.setdefault(n, time.monotonic())
 
-    def delivered(self, n: int, timeout: float) -> bool:
-        """Wait up to ``timeout`` for n deliveries; say whether they happened."""
-        self.asked.append((n, timeout))
-        with self._changed:
-            return self._changed.wait_for(lambda: self.count >= n, timeout)
+    def __call__(self, k: int) -> bool:
+        return self.count >= k
 
 
 @dataclass
@@ -55,14 +57,17 @@ class Received:
 
 
 @pytest.fixture
-def address() -> Iterator[Path]:
-    """A socket path short enough for AF_UNIX, removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="feed-") as tmp:
-        yield Path(tmp) / "feed.sock"
+def feed() -> Iterator[FeedServer]:
+    """A running feed with a short stall bound."""
+    with FeedServer(SHORT_BOUND) as server:
+        yield server
 
 
 def consume(
-    address: Path, prompt: str, after_each: Callable[[int], None] = lambda _k: None, take: int = -1
+    feed: FeedServer,
+    prompt: str,
+    after_each: Callable[[int], None] = lambda _k: None,
+    take: int = -1,
 ) -> Received:
     """Run ``client.stream(prompt)`` on a fresh event loop, as an endpoint would.
 
@@ -72,7 +77,7 @@ def consume(
 
     async def run() -> Received:
         received = Received()
-        stream = FeedClient(str(address)).stream(prompt)
+        stream = FeedClient(feed.child_fd).stream(prompt)
         try:
             async for token in stream:
                 received.tokens.append(token)
@@ -87,87 +92,278 @@ def consume(
     return asyncio.run(asyncio.wait_for(run(), WAIT))
 
 
-def test_a_token_is_released_only_once_the_previous_event_was_delivered(address: Path) -> None:
+def open_turn(feed: FeedServer, gate: Callable[[int], bool], prompt: str = PROMPT) -> Turn:
+    """A turn for one request, with the test's tokens."""
+    return feed.open_turn(prompt, TOKENS, gate)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = WAIT) -> bool:
+    """Poll ``condition`` until it holds or time is up."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+# --- gating --------------------------------------------------------------------------------
+
+
+def test_a_token_is_released_only_once_the_previous_event_was_delivered() -> None:
     gate = Deliveries()
-    with FeedServer(address, TOKENS, LONG_BOUND) as feed:
-        feed.gate_on(gate.delivered)
+    with FeedServer(LONG_BOUND) as feed:
+        turn = open_turn(feed, gate)
 
         def deliver_later(k: int) -> None:
             threading.Timer(DELIVERY_DELAY, gate.mark, (k,)).start()
 
-        received = consume(address, PROMPT, deliver_later)
-        log = feed.wait_closed(WAIT)
-    assert received.tokens == TOKENS
+        received = consume(feed, PROMPT, deliver_later)
+        assert feed.wait_closed(turn, WAIT)
+    assert received.tokens == list(TOKENS)
     for k in range(1, len(TOKENS)):
         assert received.times[k] >= gate.marked[k], f"token {k + 1} came before delivery of {k}"
-    assert gate.asked == [(1, LONG_BOUND), (2, LONG_BOUND)]
-    assert log is not None
-    assert log.stalled_at is None
-    assert not log.stalled
-    assert log.finished
-    assert len(log.released) == len(TOKENS)
+    assert not turn.log.stalled
+    assert turn.log.finished
+    assert turn.log.prompt == PROMPT
+    assert len(turn.log.released) == len(TOKENS)
 
 
-def test_an_undelivered_event_stalls_the_call_after_the_bound(address: Path) -> None:
-    gate = Deliveries()
-    with FeedServer(address, TOKENS, SHORT_BOUND) as feed:
-        feed.gate_on(gate.delivered)
-        received = consume(address, PROMPT)
-        log = feed.wait_closed(WAIT)
-    assert received.tokens == TOKENS
+def test_an_undelivered_event_stalls_the_turn_after_the_bound(feed: FeedServer) -> None:
+    turn = open_turn(feed, Deliveries())
+    received = consume(feed, PROMPT)
+    assert received.tokens == list(TOKENS)
     assert received.times[1] - received.times[0] >= SHORT_BOUND
-    assert gate.asked[0] == (1, SHORT_BOUND)
-    assert all(bound <= SHORT_BOUND for _, bound in gate.asked[1:]), gate.asked
-    assert log is not None
-    assert log.stalled
-    assert log.stalled_at == 1
-    assert log.finished
+    assert turn.log.stalled_at == 1
+    # Once stalled, the rest is not held back again: one wait, not one per token.
+    assert received.times[-1] - received.times[1] < SHORT_BOUND
 
 
-def test_the_prompt_is_recorded_as_the_endpoint_passed_it(address: Path) -> None:
-    with FeedServer(address, TOKENS, LONG_BOUND) as feed:
-        consume(address, PROMPT, take=1)
-        consume(address, "second call", take=1)
-        feed.wait_closed(WAIT)
-        assert [log.prompt for log in feed.calls] == [PROMPT, "second call"]
+def test_a_decoy_call_cannot_stand_in_for_the_real_one(feed: FeedServer) -> None:
+    # A buffering endpoint that first makes a decoy call with the request's prompt and
+    # closes it, then collects every token in a second call: the tokens still advance
+    # only as events arrive, whichever call asks.
+    gate = Deliveries()
+    turn = open_turn(feed, gate)
+    decoy = consume(feed, PROMPT, take=1)
+    gate.mark(1)  # the decoy's token went out as an event
+    collected = consume(feed, PROMPT)
+    assert decoy.tokens == list(TOKENS[:1])
+    assert collected.tokens == list(TOKENS)
+    assert turn.log.calls == 2
+    assert turn.log.stalled_at == 2
 
 
-def test_closing_the_generator_early_sets_closed_at(address: Path) -> None:
-    with FeedServer(address, TOKENS, LONG_BOUND) as feed:
-        received = consume(address, PROMPT, take=1)
-        log = feed.wait_closed(WAIT)
-    assert received.tokens == TOKENS[:1]
-    assert log is not None
-    assert log.closed_at is not None
-    assert log.closed_at >= log.released[0]
-    assert len(log.released) == 1
-    assert not log.finished
+def test_many_calls_with_the_prompt_share_one_gated_sequence(feed: FeedServer) -> None:
+    turn = open_turn(feed, Deliveries())
+    results: list[Received] = []
+    callers = [
+        threading.Thread(target=lambda: results.append(consume(feed, PROMPT, take=2)))
+        for _ in range(4)
+    ]
+    started = time.monotonic()
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(WAIT)
+    assert [r.tokens for r in results] == [list(TOKENS[:2])] * 4
+    assert turn.log.stalled_at == 1
+    assert time.monotonic() - started >= SHORT_BOUND  # token 2 waited for a delivery
 
 
-def test_wait_for_call_says_whether_a_new_call_came(address: Path) -> None:
-    with FeedServer(address, TOKENS, LONG_BOUND) as feed:
-        assert not feed.wait_for_call(0, 0.1)
-        assert feed.wait_closed(0.1) is None
-        consume(address, PROMPT, take=1)
-        assert feed.wait_for_call(0, WAIT)
-        assert not feed.wait_for_call(1, 0.1)
+def test_a_paired_turn_waits_for_its_partner_without_stalling(feed: FeedServer) -> None:
+    own, partner = Deliveries(), Deliveries()
+    turn = feed.open_turn(PROMPT, TOKENS, own, partner=partner)
+    own.mark(len(TOKENS))  # this request's events all arrived; the partner's none
+    received = consume(feed, PROMPT)
+    assert received.tokens == list(TOKENS)
+    assert not turn.log.stalled
+    gaps = [b - a for a, b in zip(received.times, received.times[1:], strict=False)]
+    assert all(gap >= SHORT_BOUND * 0.9 for gap in gaps), gaps
 
 
-def test_the_server_stops_while_a_call_waits_for_its_next_request(address: Path) -> None:
-    feed = FeedServer(address, TOKENS, LONG_BOUND)
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as idle:
-        feed.__enter__()
-        idle.connect(str(address))
-        idle.sendall(b'{"prompt": "then nothing"}\n')
-        assert feed.wait_for_call(0, WAIT)
+def test_a_foreign_prompt_gets_no_token_and_is_noted_on_the_open_request(
+    feed: FeedServer,
+) -> None:
+    turn = open_turn(feed, Deliveries())
+    received = consume(feed, "Say hello")
+    assert received.tokens == []
+    assert turn.log.prompt == "Say hello"
+    assert turn.log.calls == 0
+    feed.close_turn(turn)
+    consume(feed, "another")
+    assert turn.log.prompt == "Say hello"  # a closed request is no longer told
+
+
+def test_closing_the_generator_early_closes_the_turn(feed: FeedServer) -> None:
+    turn = open_turn(feed, Deliveries())
+    received = consume(feed, PROMPT, take=1)
+    assert feed.wait_closed(turn, WAIT)
+    assert received.tokens == list(TOKENS[:1])
+    assert turn.log.closed_at is not None
+    assert turn.log.closed_at >= turn.log.released[0]
+    assert not turn.log.finished
+
+
+def test_wait_called_says_whether_a_call_presented_the_prompt(feed: FeedServer) -> None:
+    turn = open_turn(feed, Deliveries())
+    assert not feed.wait_called(turn, 0.1)
+    consume(feed, "not it", take=1)
+    assert not feed.wait_called(turn, 0.1)
+    consume(feed, PROMPT, take=1)
+    assert feed.wait_called(turn, WAIT)
+
+
+# --- bounds: nothing a sandbox sends can stall or swamp the grader ---------------------------
+
+
+def raw_call(feed: FeedServer) -> socket.socket:
+    """A call's connection made by hand, as a hostile submission would."""
+    ours, theirs = socket.socketpair()
+    with theirs, socket.socket(fileno=os.dup(feed.child_fd)) as control:
+        socket.send_fds(control, [CALL], [theirs.fileno()])
+    return ours
+
+
+def open_descriptors() -> int:
+    """How many file descriptors this process holds."""
+    return sum(1 for _ in Path("/proc/self/fd").iterdir())
+
+
+def test_a_flood_of_calls_is_cut_at_the_bounds_without_threads(feed: FeedServer) -> None:
+    threads, descriptors = threading.active_count(), open_descriptors()
+    control = socket.socket(fileno=os.dup(feed.child_fd))
+    control.setblocking(False)
+    sent = 0
+    with control:
+        for _ in range(FLOOD):
+            a, b = socket.socketpair()
+            with a, b:
+                try:
+                    socket.send_fds(control, [CALL], [b.fileno()])
+                except BlockingIOError:
+                    time.sleep(0.001)  # the grader reads as fast as it can; give it a moment
+                    continue
+                except OSError:
+                    break  # the feed stopped listening
+            sent += 1
+    assert sent >= MAX_CALLS
+    assert wait_until(lambda: feed.received == MAX_CALLS)
+    assert threading.active_count() == threads
+    assert open_descriptors() <= descriptors + MAX_OPEN + 2
+    # The feed still answers: a real call is refused (the sandbox used its calls up), at once.
+    started = time.monotonic()
+    with pytest.raises(ConnectionError):
+        consume(feed, PROMPT)
+    assert time.monotonic() - started < WAIT / 2
+
+
+def test_a_flooding_sandbox_never_blocks_the_grader() -> None:
+    # Helpers forked by a submission keep the control socket's queue full; stopping the
+    # feed (what the grader does after the exercise) still returns at once.
+    feed = FeedServer(SHORT_BOUND)
+    feed.__enter__()
+    stop = threading.Event()
+
+    def flood() -> None:
+        with socket.socket(fileno=os.dup(feed.child_fd)) as control:
+            while not stop.is_set():
+                a, b = socket.socketpair()
+                with a, b, contextlib.suppress(OSError):  # the grader closed its end
+                    socket.send_fds(control, [CALL], [b.fileno()])
+
+    flooders = [threading.Thread(target=flood, daemon=True) for _ in range(4)]
+    for flooder in flooders:
+        flooder.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    stopper = threading.Thread(target=feed.__exit__, args=(None, None, None))
+    stopper.start()
+    stopper.join(WAIT)
+    stop.set()
+    assert not stopper.is_alive(), "stopping the feed hung under a flood"
+    assert time.monotonic() - started < 1.0
+
+
+def test_a_call_that_never_reads_is_dropped_not_waited_on(feed: FeedServer) -> None:
+    turn = open_turn(feed, lambda _k: True)
+    sock = raw_call(feed)
+    with sock:
+        sock.sendall(json.dumps({"prompt": PROMPT}).encode() + b"\n")
+        wants = (json.dumps({"want": True}).encode() + b"\n") * 1000
+        deadline = time.monotonic() + WAIT
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            while turn.log.closed_at is None and time.monotonic() < deadline:
+                sock.settimeout(0.05)  # ask for ever more tokens, never read a reply
+                with contextlib.suppress(TimeoutError):
+                    sock.sendall(wants)
+    assert feed.wait_closed(turn, WAIT)
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"not json\n", b"[42]\n", b'{"want": true}\n', b"x" * 20_000, b'{"prompt": 1}\n{"x": 1}\n'],
+    ids=["not json", "not an object", "want before prompt", "endless line", "unknown message"],
+)
+def test_garbage_on_a_call_ends_that_call(feed: FeedServer, garbage: bytes) -> None:
+    sock = raw_call(feed)
+    with sock:
+        sock.settimeout(WAIT)
+        sock.sendall(garbage)
+        with contextlib.suppress(ConnectionResetError):  # hung up on data it did not read
+            assert sock.recv(100) == b""  # the grader hung up
+
+
+def test_a_passed_descriptor_that_is_not_a_stream_socket_is_refused(feed: FeedServer) -> None:
+    read_end, write_end = os.pipe()
+    try:
+        with socket.socket(fileno=os.dup(feed.child_fd)) as control:
+            socket.send_fds(control, [CALL], [read_end])
+        assert wait_until(lambda: feed.refused == 1)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+# --- nothing to reach from another sandbox -------------------------------------------------
+
+
+def named_unix_sockets() -> set[str]:
+    """The paths of the Unix sockets this network namespace lists."""
+    rows = Path("/proc/self/net/unix").read_text().splitlines()[1:]
+    return {row.split()[7] for row in rows if len(row.split()) > 7}
+
+
+def test_the_feed_has_no_address_another_sandbox_could_find() -> None:
+    before = named_unix_sockets()
+    feed = FeedServer(SHORT_BOUND)
+    try:
+        assert feed._control.getsockname() in ("", b"")
+        with socket.socket(fileno=os.dup(feed.child_fd)) as child:
+            assert child.getsockname() in ("", b"")
+        assert named_unix_sockets() <= before
+    finally:
+        feed.close()
+
+
+def test_the_server_stops_while_a_call_waits_for_its_next_request() -> None:
+    feed = FeedServer(LONG_BOUND)
+    feed.__enter__()
+    open_turn(feed, Deliveries())
+    idle = raw_call(feed)
+    with idle:
+        idle.sendall(json.dumps({"prompt": PROMPT}).encode() + b"\n")
+        turn = feed.turns[0]
+        assert feed.wait_called(turn, WAIT)
         stopper = threading.Thread(target=feed.__exit__, args=(None, None, None))
         stopper.start()
         stopper.join(WAIT)
         assert not stopper.is_alive(), "FeedServer.__exit__ hung on an idle call"
-    assert feed.calls[0].closed_at is not None
 
 
-def test_a_server_never_entered_closes_its_socket(address: Path) -> None:
-    FeedServer(address, TOKENS, LONG_BOUND).close()
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe, pytest.raises(OSError):
-        probe.connect(str(address))
+def test_a_server_never_entered_closes_its_sockets() -> None:
+    feed = FeedServer(SHORT_BOUND)
+    fd = feed.child_fd
+    feed.close()
+    with pytest.raises(OSError):
+        os.fstat(fd)

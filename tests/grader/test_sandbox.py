@@ -34,6 +34,7 @@ import pytest
 from grader import fixtures
 from grader.contract import EX1, EX2, EXERCISES, Exercise
 from grader.loader import SubmissionError
+from grader.probe import INPUTS_HEADER, encode_inputs
 from grader.sandbox import SERVER_SOCKET, Limits, MiB, Sandbox, warm_up
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -297,9 +298,10 @@ def test_a_sandbox_serves_the_module_until_it_is_left(tmp_path: Path) -> None:
         server = server_of(box.pid)
         assert children(box.pid) == [server]
         assert box.socket_path.exists()
-        response = box.client(EX1).get(EX1.path)
+        lines = fixtures.lines(1)
+        response = box.client(EX1).get(EX1.path, headers={INPUTS_HEADER: encode_inputs(lines)})
         assert response.status_code == 200
-        assert response.text == "".join(f"{line}\n" for line in fixtures.LINES)
+        assert response.text == "".join(f"{line}\n" for line in lines)
         assert box.death() is None
         started = [box.pid, server]
     assert wait_until(lambda: not any(alive(pid) for pid in started)), started
@@ -310,11 +312,14 @@ def test_one_server_serves_several_exercise_apps_of_the_submission(tmp_path: Pat
     with serving(folder, (EX1, EX2)) as box:
         assert box.wait_ready() == {}
         assert children(box.pid) == [server_of(box.pid)]
-        lines = box.client(EX1).get(EX1.path)
-        messages = box.client(EX2).get(EX2.path)
+        shown_lines, shown_messages = fixtures.lines(2), fixtures.messages(2)
+        lines = box.client(EX1).get(EX1.path, headers={INPUTS_HEADER: encode_inputs(shown_lines)})
+        messages = box.client(EX2).get(
+            EX2.path, headers={INPUTS_HEADER: encode_inputs(shown_messages)}
+        )
         assert box.client(EX1).get(EX2.path).status_code == 404  # ex1's app has no /messages
-    assert lines.text == "".join(f"{line}\n" for line in fixtures.LINES)
-    assert messages.text == "".join(f"data: {m}\n\n" for m in fixtures.MESSAGES)
+    assert lines.text == "".join(f"{line}\n" for line in shown_lines)
+    assert messages.text == "".join(f"data: {m}\n\n" for m in shown_messages)
 
 
 def test_a_module_that_fails_to_import_is_reported_and_the_others_served(tmp_path: Path) -> None:
