@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import ast
 import json
+import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -222,3 +224,70 @@ def test_a_stub_fails_with_its_own_message(exercise_id: str, graded: dict) -> No
         assert f"NotImplementedError: {stub_error(exercise_id)}" in failed["response"]
     else:
         assert "each event must end with a blank line" in failed["events"]
+
+
+# --- fresh inputs: the right answers pass every time --------------------------------------
+
+REPEATS = 20
+REPEAT_BOUND = 600  # seconds for all the repeated runs in one batch
+
+
+@pytest.fixture(scope="module")
+def repeated(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], list[dict]]:
+    """The solutions and every right case, each graded REPEATS times with fresh inputs.
+
+    Each repeat is a copy of its own (the report names submissions by path), all
+    graded in one batch; return the JSON report and the saved records.
+    """
+    root = tmp_path_factory.mktemp("repeated")
+    folders = [REPO / SOLUTIONS, *(case.folder for case in RIGHT)]
+    labels = []
+    for run in range(REPEATS):
+        for folder in folders:
+            copy = root / f"run-{run:02d}" / folder.name
+            shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(CACHE))
+            labels.append(str(copy))
+    results = root / "results"
+    command = [sys.executable, "-m", "grader", "--format", "json", "--no-progress"]
+    command += ["--timeout", str(TIMEOUT), "--jobs", str(JOBS), "--results-dir", str(results)]
+    done = subprocess.run(
+        [*command, *labels],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=REPEAT_BOUND,
+        check=False,
+    )
+    assert done.returncode == EXIT_SOME_FAILED, done.stderr  # the cases hold one module each
+    records = [json.loads(path.read_text(encoding="utf-8")) for path in results.glob("*.json")]
+    return json.loads(done.stdout), records
+
+
+def covered(label: str) -> list[str]:
+    """The exercises a repeated submission holds: all three for the solutions, else its case's."""
+    name = Path(label).name
+    if name == SOLUTIONS:
+        return list(EXERCISE_IDS)
+    return [next(case.exercise for case in RIGHT if case.name == name)]
+
+
+@pytest.mark.slow
+def test_right_answers_pass_twenty_runs_in_a_row_with_fresh_inputs(repeated: tuple) -> None:
+    report, records = repeated
+    failing = {
+        f"{s['submission']}::{e['id']}": failures(e)
+        for s in report["submissions"]
+        for e in s["exercises"]
+        if e["id"] in covered(s["submission"]) and not e["passed"]
+    }
+    assert failing == {}
+    assert len(report["submissions"]) == REPEATS * (1 + len(RIGHT))
+    # Every grading drew its own inputs: the seeds in the instructor-only details differ.
+    seeds = set()
+    for record in records:
+        result = record.get("result", record)
+        for graded_exercise in result["exercises"]:
+            checks = graded_exercise["checks"]
+            details = " ".join(check.get("details", "") for check in checks)
+            seeds.update(re.findall(r"--seed (\d+)", details))
+    assert len(seeds) == len(records)
