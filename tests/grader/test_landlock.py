@@ -232,3 +232,27 @@ def test_a_server_reads_python_and_its_own_copy_but_nothing_of_the_kit(tmp_path:
         "site-packages": "ok",
         "its own module": "ok",
     }
+
+
+def test_from_a_clone_the_package_and_the_whole_clone_are_hidden(tmp_path: Path) -> None:
+    from grader.jail import kit_paths
+
+    (tmp_path / "clone" / "grader").mkdir(parents=True)
+    (tmp_path / "clone" / "pyproject.toml").write_text("[project]\n")
+    package = tmp_path / "clone" / "grader"
+    assert kit_paths(package, installed=(str(tmp_path / "venv"),)) == [package, package.parent]
+
+
+def test_installed_in_site_packages_only_the_package_is_hidden(tmp_path: Path) -> None:
+    from grader.jail import kit_paths
+
+    site = tmp_path / "venv" / "site-packages"
+    (site / "grader").mkdir(parents=True)
+    (site / "pyproject.toml").write_text("# some other distribution's stray file\n")
+    package = site / "grader"
+    assert kit_paths(package, installed=(str(site),)) == [package]
+    rules = dict(landlock.readable_rules([site], kit_paths(package, installed=(str(site),))))
+    assert rules == {
+        site.resolve(): landlock.READ_DIR,
+        site.resolve() / "pyproject.toml": landlock.READ,
+    }
