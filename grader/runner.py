@@ -169,8 +169,14 @@ def _grade_in_sandbox(
 def _plans(
     alone: tuple[Exercise, ...], together: tuple[Exercise, ...]
 ) -> list[tuple[Exercise, ...]]:
-    """One server for each exercise of ``alone``, then one for ``together`` (if any)."""
-    return [(ex,) for ex in alone] + ([together] if together else [])
+    """One server for each exercise of ``alone``, then one for ``together`` (if any).
+
+    The server for exercise 3 goes first all the same: the inputs' seed is drawn
+    when the first exercise is graded, and no server forked after that may serve
+    exercise 3, whose tokens and prompts it would find in the memory it inherits.
+    """
+    plans = [(ex,) for ex in alone] + ([together] if together else [])
+    return sorted(plans, key=lambda plan: EX3 not in plan)
 
 
 def _grade_served(

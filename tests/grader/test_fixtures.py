@@ -270,3 +270,60 @@ def test_a_negative_or_malformed_seed_is_a_usage_error() -> None:
         )
         assert done.returncode == 2
         assert "--seed" in done.stderr
+
+
+# --- nothing secret in the memory a server inherits -----------------------------------------
+
+SNOOPING = '''
+import gc
+
+from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
+
+client = None
+app = FastAPI()
+
+
+def found():
+    """What of the grader's secrets this process can reach: a seed, a feed's turns."""
+    seen = []
+    for thing in gc.get_objects():
+        kind = type(thing).__name__
+        if kind == "Seed" and getattr(thing, "_value", None) is not None:
+            seen.append(f"seed {thing._value}")
+        elif kind == "Limits" and getattr(thing, "seed", None) is not None:
+            seen.append(f"seed {thing.seed}")
+        elif kind == "FeedServer" and getattr(thing, "turns", None):
+            seen.append(f"turns {thing.turns}")
+        elif kind in ("Turn", "StreamLog"):
+            seen.append(kind)
+    return seen or ["nothing"]
+
+
+async def token_stream(prompt):
+    for item in found():
+        yield f"data: {item}\\n\\n"
+
+
+@app.get("/tokens")
+async def stream_tokens(prompt: str = "Say hello"):
+    return StreamingResponse(token_stream(prompt), media_type="text/event-stream")
+'''
+
+
+@pytest.mark.parametrize("others", [(), (EX1, EX2)], ids=["alone", "with the other exercises"])
+def test_a_server_finds_no_seed_or_feed_state_in_the_memory_it_inherits(
+    tmp_path: Path, others: tuple[Exercise, ...]
+) -> None:
+    from grader.runner import grade_submission
+    from grader.sandbox import Limits
+
+    folder = tmp_path / "snooping"
+    folder.mkdir()
+    (folder / EX3.filename).write_text(SNOOPING, encoding="utf-8")
+    for ex in others:
+        shutil.copyfile(SOLUTIONS / ex.filename, folder / ex.filename)
+    result = grade_submission(folder, Limits(timeout=TIMEOUT), (*others, EX3))
+    ex3 = result.exercise("ex3")
+    data = b"".join(chunk.data for chunk in ex3.timeline).decode()
+    assert data.startswith("data: nothing"), data
