@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +31,6 @@ from grader.transcript import StreamingClient, StreamReader, Transcript
 STALL_AFTER = 0.5
 # After the client disconnects, how long the generator has to stop asking for tokens.
 DISCONNECT_GRACE = 0.05
-HTTP_OK = 200
 MAX_STREAMS_REPLY = 64 * 1024
 
 
@@ -75,12 +73,9 @@ class Target:
         """What the probe saw the app's streaming responses iterate; None when it cannot say."""
         if self.recorded_streams is not None:
             return parse_streamed(self.recorded_streams())
-        try:
-            reply = self.client.get(STREAMS_PATH, headers={"accept-encoding": "identity"})
-            body = reply.content
-            if reply.status_code != HTTP_OK or len(body) > MAX_STREAMS_REPLY:
-                return None
-            return parse_streamed(json.loads(body))
+        try:  # read as the errors are: uncompressed, capped, by a deadline
+            answer = fetch_json(self.client, STREAMS_PATH, MAX_STREAMS_REPLY, REPLY_TIMEOUT)
+            return parse_streamed(answer)
         except Exception:  # a dead or garbled server says nothing
             return None
 

@@ -11,11 +11,13 @@ import json
 import socket
 import threading
 import time
+import tracemalloc
 from contextlib import suppress
 from pathlib import Path
 
 import pytest
 
+from grader.checks import Target
 from grader.http_client import unix_socket_client
 from grader.probe_reply import (
     MAX_ERRORS_REPLY,
@@ -107,3 +109,36 @@ def test_entries_of_any_other_shape_count_as_nothing(answer):
 def test_the_well_formed_entries_among_garbage_are_kept():
     answer = [42, {"summary": "raised KeyError: 'k'", "file": None, "line": None}]
     assert server_errors(answer) == [ServerError("raised KeyError: 'k'", None, None)]
+
+
+def serve_forever(tmp_path: Path, answer: bytes) -> str:
+    """A Unix socket that answers every request with ``answer``; its path."""
+    path = str(tmp_path / "server.sock")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(path)
+    listener.listen()
+
+    def serve() -> None:
+        while True:
+            conn, _ = listener.accept()
+            with conn, suppress(OSError):
+                conn.recv(65536)
+                conn.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return path
+
+
+@pytest.mark.parametrize("probe", ["server_error", "streamed"])
+def test_the_checks_ask_the_probe_without_ever_inflating_a_bomb(tmp_path, probe):
+    bomb = gzip.compress(bytes(BOMB_SIZE), compresslevel=9)
+    path = serve_forever(tmp_path, response(bomb, "content-encoding: gzip\r\n"))
+    with unix_socket_client(path, 5) as client:
+        target = Target(client, 5)
+        tracemalloc.start()
+        try:
+            assert getattr(target, probe)() is None
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < BOMB_SIZE // 16  # decoded, the answer alone would take BOMB_SIZE
