@@ -147,3 +147,18 @@ def test_a_linked_exercise_costs_only_itself_and_a_linked_helper_is_named(tmp_pa
     assert ex1.checks[0].message.startswith("ex1_stream_lines.py is a symbolic link")
     assert ex2.passed, [check.message for check in ex2.checks if not check.passed]
     assert any(advice.startswith("helper.py is a symbolic link") for advice in ex2.advice)
+
+
+def test_a_submission_whose_every_module_is_refused_is_graded_without_a_server(
+    tmp_path: Path,
+) -> None:
+    from grader.runner import grade_submission
+    from grader.sandbox import Limits
+
+    for ex in EXERCISES:
+        (tmp_path / ex.filename).symlink_to("/dev/zero")
+    result = grade_submission(tmp_path, Limits(timeout=5.0))
+    assert [ex.passed for ex in result.exercises] == [False] * len(EXERCISES)
+    assert [ex.checks[0].message.split(" is ")[0] for ex in result.exercises] == [
+        ex.filename for ex in EXERCISES
+    ]
