@@ -123,6 +123,7 @@ class Sandbox:
         self.pid = 0
         self.notes: list[str] = []
         self._info_fd = -1
+        self._folder_fd = -1  # workdir, so that the socket's address is short wherever it lies
         self._status_fd = -1
         self._exit_status: int | None = None
         self._client: Any = None
@@ -134,7 +135,8 @@ class Sandbox:
         plan_fds = self._prepare()
         plan = self._plan(*plan_fds)
         try:
-            self.pid = jail.start_init(plan, close_in_child=(self._info_fd, self._status_fd))
+            ours = (self._info_fd, self._status_fd, self._folder_fd)
+            self.pid = jail.start_init(plan, close_in_child=ours)
         finally:
             for fd in plan_fds:  # the listening socket too: only the server holds it from now on
                 os.close(fd)
@@ -184,10 +186,19 @@ class Sandbox:
         self._status_fd, status_w = os.pipe()
         return info_w, status_w, self._listen()
 
+    @property
+    def socket_address(self) -> str:
+        """The server socket's path through an open folder: short, whatever TMPDIR is.
+
+        A Unix socket's path may have at most 107 bytes.
+        """
+        return f"/proc/self/fd/{self._folder_fd}/{SERVER_SOCKET}"
+
     def _listen(self) -> int:
         """The server's listening socket, which the grader alone names and may connect to."""
+        self._folder_fd = os.open(self.workdir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
-            listener.bind(str(self.socket_path))
+            listener.bind(self.socket_address)
             self.socket_path.chmod(0o600)
             listener.listen(LISTEN_BACKLOG)
             return listener.detach()
@@ -315,7 +326,7 @@ class Sandbox:
             from grader.http_client import unix_socket_client
 
             # Every request's timeout is a deadline nothing the server sends can extend.
-            self._client = unix_socket_client(str(self.socket_path), self.limits.timeout)
+            self._client = unix_socket_client(self.socket_address, self.limits.timeout)
         self._client.headers[EXERCISE_HEADER] = ex.id
         return self._client
 
@@ -390,10 +401,10 @@ class Sandbox:
         if self.pid and self._exit_status is None:
             _, status = os.waitpid(self.pid, 0)
             self._exit_status = os.waitstatus_to_exitcode(status)
-        for fd in (self._info_fd, self._status_fd):
+        for fd in (self._info_fd, self._status_fd, self._folder_fd):
             if fd >= 0:
                 os.close(fd)
-        self._info_fd = self._status_fd = -1
+        self._info_fd = self._status_fd = self._folder_fd = -1
         if self.group is not None:
             self.peak_memory = self.group.peak_memory()
             self.group.remove()
