@@ -28,6 +28,7 @@ from grader import cgroups, files, jail, output_log
 from grader.contract import EXERCISES, Exercise
 from grader.loader import SubmissionError
 from grader.probe import EXERCISE_HEADER, PING_PATH
+from grader.probe_reply import fetch_json
 from grader.status import FAILED, IMPORTING, READY, STARTING, Startup, StatusReader
 
 SERVER_SOCKET = "http.sock"
@@ -39,7 +40,7 @@ EXIT_GRACE = 0.2  # how long feedback waits to learn how a dying server ended
 EXIT_POLL = 0.01
 SERVER_DEPTH = 2  # the server is init's child; without root, init is a relay's child
 PING_TIMEOUT = 2.0  # a free event loop answers in a millisecond; a hung one never does
-HTTP_OK = 200
+MAX_PING_REPLY = 4096
 START_SLACK = 1.0  # seconds: see _start_slack
 FD_HEADROOM = 64  # free descriptors a server needs to serve the next exercise (a few connections)
 MEMORY_WORN = 0.8  # share of the memory limit a server may hold and still serve the next one
@@ -340,11 +341,11 @@ class Sandbox:
             return False
         if not after_failure:
             return True
-        try:
-            reply = self.client(ex).get(PING_PATH, timeout=PING_TIMEOUT)
-            return bool(reply.status_code == HTTP_OK)
+        try:  # read as every answer from the sandbox is: uncompressed, capped, by a deadline
+            fetch_json(self.client(ex), PING_PATH, MAX_PING_REPLY, PING_TIMEOUT)
         except Exception:  # refused, reset, timed out: the server is no use to the next exercise
             return False
+        return True
 
     def _worn_out(self) -> bool:
         """True when the server holds nearly all its file descriptors or memory.

@@ -198,7 +198,7 @@ def exercise_body(result: ExerciseResult, hints: HintState, chart_style: str) ->
     parts += [diff_block(c) for c in checks if not c.passed and (c.expected or c.actual)]
     parts.append(timeline_block(result, chart_style))
     if not result.passed and result.timeline:
-        table = html.escape("\n".join(timeline_table(result.timeline)))
+        table = html.escape("\n".join(timeline_table(result.timeline, result.omitted)))
         parts.append(
             '<details class="sse-chunks"><summary>What the client received, chunk by chunk'
             f"</summary><pre>{table}</pre></details>"

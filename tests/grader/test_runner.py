@@ -8,6 +8,7 @@ exercise, because the exercises still to grade get a new one.
 from __future__ import annotations
 
 import textwrap
+import tracemalloc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -277,3 +278,41 @@ def test_a_server_holding_nearly_all_its_descriptors_is_not_used_again(
         assert box.wait_ready() == {}
         assert box.client(EX1).get(EX1.path).status_code == 200
         assert box.usable(EX2, after_failure=False) is not hoarding
+
+
+PING_BOMB = """
+import sys
+import zlib
+
+_compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+_BOMB = b"".join(_compressor.compress(bytes(1 << 20)) for _ in range(256)) + _compressor.flush()
+_probe = sys.modules["grader.probe"]
+_send_json = _probe._send_json
+
+
+async def _bombing(send, status, payload):
+    if payload != {"ok": True}:
+        await _send_json(send, status, payload)
+        return
+    headers = [(b"content-encoding", b"gzip"), (b"content-length", str(len(_BOMB)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": _BOMB})
+
+
+_probe._send_json = _bombing
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_ping_answered_with_a_gzip_bomb_is_refused_unopened(tmp_path: Path) -> None:
+    folder = make_submission(tmp_path / "sub", {EX1: reference(EX1) + PING_BOMB})
+    with serving(folder, (EX1, EX2)) as box:
+        assert box.wait_ready() == {}
+        tracemalloc.start()
+        try:
+            usable = box.usable(EX2, after_failure=True)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert usable is False
+    assert peak < 16 << 20  # the answer inflates to 256 MiB
