@@ -2,15 +2,17 @@
 
 Two processes, each doing one thing:
 
-- *init*, PID 1 of a fresh PID namespace, starts a new session, enters a fresh
-  network namespace, starts the server and reaps; when it exits, the kernel
-  kills every process left in the namespace;
+- *init*, PID 1 of a fresh PID namespace, joins the sandbox's cgroups (its
+  memory and process limits), starts a new session, enters fresh network, IPC
+  and mount namespaces, mounts a capped tmpfs on the server's home and a /proc
+  of its own, starts the server and reaps; when it exits, the kernel kills
+  every process left in the namespace and drops its mounts and IPC objects;
 - the *server* drops root for a user of its own, scrubs the grader's
   environment, applies the resource limits, may from then on open only Python,
   the grader, the submission, its home and a few system paths (Landlock),
   imports the submission's exercise modules one by one and serves their apps
-  with uvicorn on one Unix socket, each behind the grader's probe, chosen per
-  request by a header.
+  with uvicorn on the listening Unix socket the grader made and handed down,
+  each behind the grader's probe, chosen per request by a header.
 
 The grader trusts only init's note pipe, which is closed before any submitted
 code runs, and learns init's PID from ``fork`` itself. The server's status pipe
