@@ -77,8 +77,8 @@ class Command:
 
 
 def readme_commands(text: str) -> list[Command]:
-    """The commands of every fenced `sh` block, continuation lines joined."""
-    commands = []
+    """The commands of every fenced `sh` block, continuation lines joined, each once."""
+    commands: list[Command] = []
     for block in FENCE.finditer(text):
         first_line = text.count("\n", 0, block.start(1)) + 1
         pending, start = "", first_line
@@ -87,7 +87,8 @@ def readme_commands(text: str) -> list[Command]:
                 start = first_line + offset
             pending += line.rstrip("\\").rstrip() + " " if line.endswith("\\") else line
             if not line.endswith("\\"):
-                if pending.strip():
+                seen = {TRAILING_COMMENT.sub("", c.text) for c in commands}
+                if pending.strip() and TRAILING_COMMENT.sub("", pending.strip()) not in seen:
                     commands.append(Command(pending.strip(), start))
                 pending = ""
     return commands
