@@ -19,7 +19,7 @@ from typing import Any
 from grader import feedback, fixtures
 from grader.contract import DEFAULT_PROMPT, EX1, EX2, EX3, Exercise
 from grader.feed import FeedServer, StreamLog, Turn
-from grader.loopwatch import LoopWatch, StreamTimes
+from grader.loopwatch import LoopWatch, StreamTimes, ack_delays, acknowledged_block
 from grader.probe import ERRORS_PATH, INPUTS_HEADER, STREAMS_PATH, encode_inputs
 from grader.probe_reply import MAX_ERRORS_REPLY, REPLY_TIMEOUT, fetch_json, server_errors
 from grader.results import Check, ExerciseResult
@@ -235,7 +235,7 @@ def _stream_pair(target: Target, feed: FeedServer, attempt: int, *, confirming: 
     clients = (_HeadTimer(target.client), _HeadTimer(target.client))
 
     def stream(j: int) -> None:
-        stop = (lambda: turns[j].log.stalled) if confirming else None
+        stop = (lambda: _trouble_again(turns)) if confirming else None
         params = {"prompt": turns[j].prompt}
         readers[j].read(clients[j], EX3.path, target.deadline(), stop=stop, params=params)
         ends[j] = time.monotonic()
@@ -249,6 +249,13 @@ def _stream_pair(target: Target, feed: FeedServer, attempt: int, *, confirming: 
     times = [_times(readers[j], turns[j], clients[j].head, ends[j]) for j in (0, 1)]
     first = turns[0]
     return TokenRun(readers[0].transcript, first.log, LoopWatch(*times), first.prompt, first.tokens)
+
+
+def _trouble_again(turns: tuple[Turn, ...]) -> bool:
+    """True as soon as a confirming run stalled or was seen blocking its loop."""
+    delays = [d for turn in turns for d in ack_delays(turn.log.released, turn.log.acked)]
+    stalled = any(turn.log.stalled for turn in turns)
+    return stalled or acknowledged_block(delays) >= feedback.BLOCKED_LIMIT
 
 
 def _confirmed(target: Target, feed: FeedServer, run: TokenRun) -> TokenRun:

@@ -31,7 +31,7 @@ from collections.abc import Callable
 SEED_BITS = 63
 LINE_COUNT = (4, 7)  # the module defaults hold 3 items: every drawn list is longer
 MESSAGE_COUNT = (4, 6)
-TOKEN_COUNT = (5, 8)  # the default client yields 4 tokens
+TOKEN_COUNT = (5, 7)  # the default client yields 4 tokens
 WORDS = (
     "naïve", "café", "ünïcödé", "déjà", "vu", "straße", "smörgåsbord", "Ωmega", "λambda",
     "日本語", "中文", "🙂", "🎉", "✓", "→", "résumé", "jalapeño", "façade", "Zürich",

@@ -62,7 +62,7 @@ class StreamTimes:
 
     def ack_delays(self) -> list[float]:
         """How long after its release each token was acknowledged: the loop's own delay."""
-        return [max(0.0, ack - sent) for ack, sent in zip(self.acks, self.releases, strict=False)]
+        return ack_delays(self.releases, self.acks)
 
     def waits(self) -> dict[str, float]:
         """The stream's wait in each round it reached: first event, each later event, its end."""
@@ -101,8 +101,7 @@ class LoopWatch:
         Each figure counts only waits beyond noise; the larger one is the verdict's.
         """
         rounds = sum(s for s in self.serialized() if s >= MIN_BLOCK)
-        acks = sum(d for d in self.delays() if d >= MIN_ACK_DELAY)
-        return max(rounds, acks)
+        return max(rounds, acknowledged_block(self.delays()))
 
     def longest(self) -> float:
         """The longest single wait the loop caused, in seconds."""
@@ -118,3 +117,13 @@ class LoopWatch:
             f"(round waits under {MIN_BLOCK * 1000:.0f} ms and acknowledgements under "
             f"{MIN_ACK_DELAY * 1000:.0f} ms ignored)"
         )
+
+
+def ack_delays(releases: list[float], acks: list[float]) -> list[float]:
+    """How long after its release each token was acknowledged."""
+    return [max(0.0, ack - sent) for ack, sent in zip(acks, releases, strict=False)]
+
+
+def acknowledged_block(delays: list[float]) -> float:
+    """The time late acknowledgements show the loop blocked (known while streams run)."""
+    return sum(d for d in delays if d >= MIN_ACK_DELAY)
