@@ -1,5 +1,7 @@
-"""Run the grader on Gradescope and GitHub Classroom: bundles and workflows for both.
+"""Run the grader on grading platforms: what each needs, written by one command.
 
-python -m grader.platforms gradescope --output autograder.zip
-python -m grader.platforms github --output .github/workflows/classroom.yml
+.venv/bin/python -m grader.platforms gradescope --output autograder.zip
+.venv/bin/python -m grader.platforms prairielearn --output prairielearn/ --image NAME
+.venv/bin/python -m grader.platforms classroom50 --output classroom50-autograder/
+.venv/bin/python -m grader.platforms github --output .github/workflows/grade.yml
 """
