@@ -247,8 +247,16 @@ def _stream_pair(target: Target, feed: FeedServer, attempt: int, *, confirming: 
     for turn in turns:
         feed.close_turn(turn)
     times = [_times(readers[j], turns[j], clients[j].head, ends[j]) for j in (0, 1)]
-    first = turns[0]
-    return TokenRun(readers[0].transcript, first.log, LoopWatch(*times), first.prompt, first.tokens)
+    # The verdict rests on the worse of the two (nothing tells a server which one counts):
+    # one that stalled its feed, else one whose events are not the tokens.
+    wrong = [readers[j].transcript.event_data() != list(turns[j].tokens) for j in (0, 1)]
+    judged = next(
+        (j for j in (0, 1) if turns[j].log.stalled), wrong.index(True) if any(wrong) else 0
+    )
+    turn = turns[judged]
+    return TokenRun(
+        readers[judged].transcript, turn.log, LoopWatch(*times), turn.prompt, turn.tokens
+    )
 
 
 def _trouble_again(turns: tuple[Turn, ...]) -> bool:

@@ -684,6 +684,30 @@ def test_exercise_3_mistakes_in_process(
     assert fragment in message[fails[0]]
 
 
+def test_buffering_only_beside_another_stream_still_fails(tmp_path: Path) -> None:
+    # The grader streams twice at once; a server that streams the first and buffers the
+    # second is judged on the worse of the two.
+    generator = """
+    active = 0
+
+    async def gen(prompt):
+        global active
+        active += 1
+        try:
+            if active > 1:
+                tokens = [t async for t in client.stream(prompt)]
+                for token in tokens:
+                    yield f"data: {token}\\n\\n"
+            else:
+                async for token in client.stream(prompt):
+                    yield f"data: {token}\\n\\n"
+        finally:
+            active -= 1
+    """
+    message = failed(grade_source(tmp_path, EX3, module(EX3, generator)))
+    assert list(message) == ["streams"], message
+
+
 def test_hard_coded_tokens_fail_prompt_and_events_only(tmp_path: Path) -> None:
     generator = """
     async def gen(prompt):
