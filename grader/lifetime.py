@@ -7,9 +7,9 @@ leaves on disk, the sandboxes' folders, lies in one folder of the batch's own,
 and the cgroups in one cgroup folder of the batch's own. A small *reaper*
 process, forked before anything else, waits for the main process to close a
 pipe (which the kernel does when it dies, whatever the cause), then kills
-whatever is left in the batch's cgroups and deletes both folders. IPC objects
-need no reaper: each sandbox has an IPC namespace of its own, which the kernel
-deletes with its last process.
+whatever is left in the batch's cgroups and deletes both folders (after a
+normal end, just the batch's folder). IPC objects need no reaper: each sandbox
+has an IPC namespace of its own, which the kernel deletes with its last process.
 """
 
 from __future__ import annotations
@@ -66,10 +66,10 @@ def _start_reaper(
         _detach(keep=read_end)
         while os.read(read_end, 1):  # nothing is ever written: this waits for the end of file
             pass
-        if isinstance(batch, cgroups.Batch):
-            batch.clear()
-            if os.getppid() != main:  # the main process died: none will reuse the cgroups
-                batch.remove()
+        # After a normal end every sandbox removed its own cgroup, and others of this process
+        # (not the batch's) may still run: only a main process that died leaves anything.
+        if isinstance(batch, cgroups.Batch) and os.getppid() != main:
+            batch.remove()
         reap(folder)
     finally:
         os._exit(0)
