@@ -11,6 +11,7 @@ ordinary user a cgroup subtree of its own, as systemd's Delegate=yes does.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -24,6 +25,8 @@ import pytest
 
 from grader import cgroups
 from grader.cgroups import Batch, Layout, Unavailable, find_layout, parse_membership, parse_mounts
+from tests.grader.test_cli import GRADER, grader, without_root
+from tests.grader.test_sandbox import make_submission
 
 MiB = 1 << 20
 
@@ -239,3 +242,36 @@ def delegated(name: str) -> Iterator[tuple[str, ...]]:
     finally:
         cgroups.sweep_stale(folder)
         cgroups.Group(False, {"pids": folder}).remove()
+
+
+# --- a machine that refuses ------------------------------------------------------------------
+
+PROBE = """
+import json
+from grader import cgroups
+batch = cgroups.process_batch()
+refused = batch.missing if isinstance(batch, cgroups.Batch) else cgroups.CONTROLLERS
+print(json.dumps(sorted(refused)))
+"""
+WORDING = {"memory": "memory limits per sandbox unavailable", "pids": "process limits per sandbox"}
+
+
+@pytest.mark.timeout(120)
+def test_a_limit_the_machine_refuses_is_named_in_the_advice(tmp_path: Path) -> None:
+    """An ordinary user without a delegated subtree: whatever cgroup it is refused is named."""
+    prefix = without_root()
+    probe = subprocess.run(
+        [*prefix, sys.executable, "-c", PROBE], capture_output=True, text=True, check=True
+    )
+    refused = json.loads(probe.stdout)
+    if not refused:
+        pytest.skip("this machine gives an ordinary user every cgroup controller")
+    make_submission(tmp_path / "class" / "solutions")
+    results = tmp_path / "results"
+    options = ("--submissions", str(tmp_path / "class"), "--results-dir", str(results))
+    done = grader(*options, "--exercise", "ex1", command=(*prefix, *GRADER))
+    assert done.returncode == 0, done.stderr[-2000:]
+    (record,) = [json.loads(path.read_text()) for path in results.glob("*.json")]
+    advice = record["result"]["exercises"][0]["advice"]
+    for controller in refused:
+        assert any(WORDING[controller] in note for note in advice), advice
