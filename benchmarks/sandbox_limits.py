@@ -2,7 +2,7 @@
 
 Two skeleton sandboxes are started and ended in turns, the way a sandbox's
 init is (forked into a fresh PID namespace, then a network namespace of its
-own), one *without* the limits added for issue 12 and one *with* them:
+own), one *without* the kernel-side limits and one *with* them:
 
 - a cgroup made for it, its memory and process limits written, joined by the
   child, and killed and removed afterwards;
