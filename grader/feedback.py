@@ -72,9 +72,12 @@ def response_problem(
         raised = f" {cause[0].upper()}{cause[1:]}." if cause else ""
         return f"{where} answered {t.status}, expected 200.{route}{raised}"
     if t.too_large:
+        last = t.chunks[-1].t if t.chunks else 0.0
         return (
-            f"{where} sent more than {MAX_BODY_BYTES:,} bytes, {MAX_CHUNKS:,} chunks or "
-            f"{MAX_EVENTS:,} events: the stream does not stop."
+            f"{where} was still sending after {last:.1f} s ({len(t.chunks):,} chunks, "
+            f"{len(t.body):,} bytes), past what any answer needs ({MAX_BODY_BYTES:,} bytes, "
+            f"{MAX_CHUNKS:,} chunks or {MAX_EVENTS:,} events): the generator never stops. "
+            "Loop over the data once, not forever."
         )
     if t.timed_out or (t.error and "timeout" in t.error.lower()):
         return _endless(where, t, timeout)

@@ -227,12 +227,12 @@ class Sandbox:
     def wait_ready(self) -> dict[str, SubmissionError]:
         """Wait until the server listens; return why the modules it does not serve failed.
 
-        One deadline, ``limits.timeout`` from now on the grader's clock, covers
-        importing every module and starting every app's lifespan: nothing the
-        server says moves it (``grader.status``). Raise ServerLost when the
-        server dies or hangs in one module's import or lifespan, and that
-        module alone can have caused it; ServerSplit when the fault may lie with
-        a module that ran before.
+        One deadline, ``limits.timeout`` on the grader's clock from the moment
+        the first import begins, covers importing every module and starting
+        every app's lifespan: nothing the server says moves it (``grader.status``).
+        Raise ServerLost when the server dies or hangs in one module's import or
+        lifespan, and that module alone can have caused it; ServerSplit when the
+        fault may lie with a module that ran before.
         """
         startup = Startup(self.exercises, time.monotonic(), self.limits.timeout)
         self._read_notes(startup.deadline)
@@ -253,7 +253,11 @@ class Sandbox:
         """What to raise when the server never became ready: who is to blame, if anyone is."""
         work = startup.at_work()
         if work is None:  # between two stages: any module run so far may have done it
-            return ServerSplit(tuple(ex for ex in self.exercises if ex not in startup.failed))
+            suspects = tuple(ex for ex in self.exercises if ex not in startup.failed)
+            if suspects and len(self.exercises) > 1:
+                return ServerSplit(suspects)
+            # Alone, or every module failed to import: the last is the one left to blame.
+            work = (IMPORTING, suspects[-1] if suspects else self.exercises[-1])
         kind, ex = work
         timed_out = time.monotonic() >= startup.deadline
         if not self._alone_at_work(startup, timed_out=timed_out):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from grader.contract import EX1, EX2, EX3
+from grader.runner import grade_submission
 from grader.sandbox import Limits, ServerLost, ServerSplit
 from grader.status import (
     FAILED,
@@ -267,3 +268,31 @@ def test_a_slow_start_after_another_module_took_time_is_retried_alone(tmp_path: 
     with serving(folder, (EX1, EX2), Limits(timeout=2)) as box, pytest.raises(ServerSplit) as split:
         box.wait_ready()
     assert split.value.exercises == (EX2,)
+
+
+# Fails to import, and takes the server down before it is ready.
+FAIL_THEN_DIE = """
+import os
+import sys
+
+sys.modules["grader.jail"]._serve = lambda *args: os._exit(3)
+raise ValueError("not today")
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_server_that_dies_after_its_only_import_failed_is_blamed_on_that_module(
+    tmp_path: Path,
+) -> None:
+    folder = make_submission(tmp_path / "sub", {EX1: with_code(FAIL_THEN_DIE)})
+    with serving(folder, (EX1,)) as box, pytest.raises(ServerLost) as lost:
+        box.wait_ready()
+    assert lost.value.ex is EX1
+    assert "exited with status 3" in lost.value.message
+
+
+@pytest.mark.timeout(120)
+def test_modules_that_all_fail_and_kill_the_server_are_each_blamed(tmp_path: Path) -> None:
+    sources = {ex: with_code(FAIL_THEN_DIE, ex) for ex in PLAN}
+    result = grade_submission(make_submission(tmp_path / "sub", sources), Limits(timeout=5))
+    assert [e.passed for e in result.exercises] == [False, False, False]

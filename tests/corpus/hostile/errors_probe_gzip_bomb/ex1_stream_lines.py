@@ -1,8 +1,8 @@
 """Exercise 1 breaks off mid-stream, and the grader's errors probe answers a gzip bomb.
 
-The module patches the probe's JSON writer inside the server: where the probe
-sends its list of errors, it sends 256 KiB of gzip that inflates to 256 MiB,
-marked Content-Encoding: gzip. A client that decodes it holds the lot.
+The module patches the probe inside the server: its errors route answers
+256 KiB of gzip that inflates to 256 MiB, marked Content-Encoding: gzip. A
+client that decodes it holds the lot.
 """
 
 import sys
@@ -10,7 +10,6 @@ import zlib
 
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
-
 
 
 def bomb(megabytes):
@@ -28,18 +27,18 @@ HEADERS = [
 ]
 
 probe = sys.modules["grader.probe"]
-_send_json = probe._send_json
+_call = probe.Probe.__call__
 
 
-async def _bombing_send_json(send, status, payload):
-    if not isinstance(payload, list):
-        await _send_json(send, status, payload)
+async def _bombing_call(self, scope, receive, send):
+    if scope["type"] == "http" and scope["path"] == probe.ERRORS_PATH:
+        await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+        await send({"type": "http.response.body", "body": BOMB})
         return
-    await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
-    await send({"type": "http.response.body", "body": BOMB})
+    await _call(self, scope, receive, send)
 
 
-probe._send_json = _bombing_send_json
+probe.Probe.__call__ = _bombing_call
 
 app = FastAPI()
 

@@ -1,7 +1,7 @@
 """Exercise 1 breaks off mid-stream, and the grader's errors probe answers [42].
 
-The module patches the probe's JSON writer inside the server: where the probe
-sends its list of errors, it sends a list holding a number instead.
+The module patches the probe inside the server: its errors route answers a
+list holding a number instead of the errors the app raised.
 """
 
 import sys
@@ -10,14 +10,17 @@ from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 
 probe = sys.modules["grader.probe"]
-_send_json = probe._send_json
+_call = probe.Probe.__call__
 
 
-async def _forged_send_json(send, status, payload):
-    await _send_json(send, status, [42] if isinstance(payload, list) else payload)
+async def _forged_call(self, scope, receive, send):
+    if scope["type"] == "http" and scope["path"] == probe.ERRORS_PATH:
+        await probe._send_json(send, 200, [42])
+        return
+    await _call(self, scope, receive, send)
 
 
-probe._send_json = _forged_send_json
+probe.Probe.__call__ = _forged_call
 
 app = FastAPI()
 
