@@ -19,7 +19,13 @@ from typing import Any
 from grader import feedback, fixtures
 from grader.contract import DEFAULT_PROMPT, EX1, EX2, EX3, Exercise
 from grader.feed import FeedServer, StreamLog, Turn
-from grader.loopwatch import LoopWatch, StreamTimes, ack_delays, acknowledged_block
+from grader.loopwatch import (
+    LoopWatch,
+    StreamTimes,
+    answered_late,
+    thread_wakeups,
+    worker_wakeups,
+)
 from grader.probe import ERRORS_PATH, INPUTS_HEADER, STREAMS_PATH, encode_inputs
 from grader.probe_reply import MAX_ERRORS_REPLY, REPLY_TIMEOUT, fetch_json, server_errors
 from grader.results import Check, ExerciseResult
@@ -31,6 +37,9 @@ from grader.transcript import StreamingClient, StreamReader, Transcript
 STALL_AFTER = 0.5
 # After the client disconnects, how long the generator has to stop asking for tokens.
 DISCONNECT_GRACE = 0.05
+# How long the grader waits, after a hang-up, for a ping the server has not answered yet:
+# a free loop answers in a millisecond, a blocked one when its block ends.
+PONG_WAIT = 1.0
 MAX_STREAMS_REPLY = 64 * 1024
 
 
@@ -48,6 +57,7 @@ class Target:
     recorded_errors: Callable[[], list[dict[str, object]]] | None = None
     recorded_streams: Callable[[], list[dict[str, object]]] | None = None
     seed: fixtures.Seed = field(default_factory=fixtures.Seed)  # the submission's inputs
+    server_pid: int | None = None  # the server process, whose threads /proc shows
 
     def deadline(self) -> float:
         """The monotonic time by which one response must be over."""
@@ -162,6 +172,8 @@ class TokenRun:
     watch: LoopWatch
     prompt: str
     tokens: tuple[str, ...]
+    events: int = 0  # events both streams received
+    wakeups: int | None = None  # wake-ups of the server's threads besides the loop's
 
 
 def _failing(run: TokenRun) -> bool:
@@ -172,11 +184,6 @@ def _failing(run: TokenRun) -> bool:
 def _delivered(reader: StreamReader) -> Callable[[int], bool]:
     """The gate of a turn: k events of this response reached the client."""
     return lambda k: len(reader.transcript.events) >= k
-
-
-def _delivered_or_over(reader: StreamReader) -> Callable[[int], bool]:
-    """The gate a paired turn adds: k events of the other response arrived, or it is over."""
-    return lambda k: reader.done or len(reader.transcript.events) >= k
 
 
 class _HeadTimer:
@@ -207,17 +214,19 @@ def _times(reader: StreamReader, turn: Turn, head: float | None, end: float) -> 
     t = reader.transcript
     arrivals = [t.started + t.chunks[index].t for index, _ in t.events]
     start = t.started if head is None else head
-    return StreamTimes(start, list(turn.log.released), arrivals, end, list(turn.log.acked))
+    log = turn.log
+    return StreamTimes(start, list(log.released), arrivals, end, list(log.acked), list(log.pongs))
 
 
 def _stream_pair(target: Target, feed: FeedServer, attempt: int, *, confirming: bool) -> TokenRun:
-    """Stream /tokens twice at once, in lock step, each request with a prompt of its own.
+    """Stream /tokens twice at once, each request with a prompt of its own.
 
-    Each request's tokens are released only as its own events arrive, and only as
-    far as the other request got too (``grader.feed``). Both get the same tokens,
-    so a generator whose work depends on the token does the same work in both
+    Each request's tokens are released only as its own events arrive
+    (``grader.feed``), so while one stream's generator works the other's next
+    token is often already waiting to be read. Both get the same tokens, so a
+    generator whose work depends on the token does the same work in both
     (``grader.loopwatch`` compares them). A confirming run hangs up as soon as a
-    stream stalls again.
+    stream stalls or blocks the loop again.
     """
     seed = target.seed.value
     tokens = fixtures.tokens(seed, attempt)  # alike, so the two streams' work is alike
@@ -227,7 +236,6 @@ def _stream_pair(target: Target, feed: FeedServer, attempt: int, *, confirming: 
             fixtures.prompt(seed, (attempt, j)),
             tokens,
             _delivered(readers[j]),
-            partner=_delivered_or_over(readers[1 - j]),
         )
         for j in (0, 1)
     )
@@ -240,12 +248,16 @@ def _stream_pair(target: Target, feed: FeedServer, attempt: int, *, confirming: 
         readers[j].read(clients[j], EX3.path, target.deadline(), stop=stop, params=params)
         ends[j] = time.monotonic()
 
+    before = thread_wakeups(target.server_pid) if target.server_pid else None
     second = threading.Thread(target=stream, args=(1,), name="grader-second-stream")
     second.start()
     stream(0)
     second.join()
+    after = thread_wakeups(target.server_pid) if target.server_pid else None
+    woke = worker_wakeups(target.server_pid or 0, before, after) if before and after else None
     for turn in turns:
         feed.close_turn(turn)
+        feed.wait_answered(turn, PONG_WAIT)
     times = [_times(readers[j], turns[j], clients[j].head, ends[j]) for j in (0, 1)]
     # The verdict rests on the worse of the two (nothing tells a server which one counts):
     # one that stalled its feed, else one whose events are not the tokens.
@@ -254,16 +266,27 @@ def _stream_pair(target: Target, feed: FeedServer, attempt: int, *, confirming: 
         (j for j in (0, 1) if turns[j].log.stalled), wrong.index(True) if any(wrong) else 0
     )
     turn = turns[judged]
+    events = sum(len(reader.transcript.events) for reader in readers)
     return TokenRun(
-        readers[judged].transcript, turn.log, LoopWatch(*times), turn.prompt, turn.tokens
+        readers[judged].transcript,
+        turn.log,
+        LoopWatch(*times),
+        turn.prompt,
+        turn.tokens,
+        events,
+        woke,
     )
 
 
 def _trouble_again(turns: tuple[Turn, ...]) -> bool:
     """True as soon as a confirming run stalled or was seen blocking its loop."""
-    delays = [d for turn in turns for d in ack_delays(turn.log.released, turn.log.acked)]
+    spans = [
+        span
+        for turn in turns
+        for span in (*zip(turn.log.released, turn.log.acked, strict=False), *turn.log.pongs)
+    ]
     stalled = any(turn.log.stalled for turn in turns)
-    return stalled or acknowledged_block(delays) >= feedback.BLOCKED_LIMIT
+    return stalled or answered_late(spans) >= feedback.BLOCKED_LIMIT
 
 
 def _confirmed(target: Target, feed: FeedServer, run: TokenRun) -> TokenRun:
@@ -284,34 +307,45 @@ def _confirmed(target: Target, feed: FeedServer, run: TokenRun) -> TokenRun:
 
 def grade_tokens(target: Target, feed: FeedServer, source: str) -> ExerciseResult:
     """Exercise 3: tokens awaited in an async generator, each sent before the next is produced."""
-    run = _stream_pair(target, feed, 0, confirming=False)
+    run = first = _stream_pair(target, feed, 0, confirming=False)
     checks = [_response_check(EX3, run.transcript, target)]
+    hang_up: HangUp | None = None
     if checks[0].passed:
         run = _confirmed(target, feed, run)
+        if run.call.prompt is not None:
+            hang_up = _hang_up_early(target, feed, gated=not _failing(run))
         t, call, expected = run.transcript, run.call, list(run.tokens)
+        watch = run.watch.with_alone(hang_up.pongs if hang_up else [])
         checks += [
             feedback.content_type_check(EX3, t),
             feedback.prompt_check(call if call.prompt is not None else None, run.prompt),
             feedback.events_check(EX3, t, expected),
             feedback.live_check(call, t, len(expected)),
             *feedback.event_chunks_check(t, expected),
-            feedback.loop_check(run.watch),
+            feedback.loop_check(watch),
         ]
     result = _result(EX3, run.transcript, checks)
     result.released = [t - run.transcript.started for t in run.call.released]
-    if checks[0].passed and run.call.prompt is not None:
-        call, hung_up = _hang_up_early(target, feed, gated=not _failing(run))
-        result.checks.append(feedback.default_prompt_check(call, DEFAULT_PROMPT))
+    if hang_up is not None:
+        result.checks.append(feedback.default_prompt_check(hang_up.call, DEFAULT_PROMPT))
         if target.disconnect_grace > 0:
-            result.advice += feedback.disconnect_advice(call, hung_up)
-    result.checks.insert(0, async_generator_check(source, target.streamed()))
+            result.advice += feedback.disconnect_advice(hang_up.call, hang_up.at)
+    rule = async_generator_check(source, target.streamed(), first.wakeups, first.events)
+    result.checks.insert(0, rule)
     return result
 
 
-def _hang_up_early(
-    target: Target, feed: FeedServer, *, gated: bool
-) -> tuple[StreamLog | None, float]:
-    """Request without a prompt, hang up after the first event; return that call and when.
+@dataclass(frozen=True)
+class HangUp:
+    """A request without a prompt that the client left after its first event."""
+
+    call: StreamLog | None  # what its calls to the feed did, when there were any
+    at: float  # when the client hung up
+    pongs: list[tuple[float, float]]  # pings to the server meanwhile: sent, answered
+
+
+def _hang_up_early(target: Target, feed: FeedServer, *, gated: bool) -> HangUp:
+    """Request without a prompt and hang up after the first event.
 
     Gated, a streaming generator is still waiting for its next token when the client
     leaves, so whether it stops shows. An endpoint already found holding events back
@@ -324,6 +358,8 @@ def _hang_up_early(
     hung_up = time.monotonic()
     called = feed.wait_called(turn, DISCONNECT_GRACE)
     feed.close_turn(turn)
+    feed.wait_answered(turn, PONG_WAIT)  # a ping a blocked loop is still to answer counts too
     if called and target.disconnect_grace > 0:
         feed.wait_closed(turn, target.disconnect_grace)
-    return (turn.log if turn.log.prompt is not None else None), hung_up
+    call = turn.log if turn.log.prompt is not None else None
+    return HangUp(call, hung_up, list(turn.log.pongs))

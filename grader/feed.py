@@ -26,14 +26,11 @@ turn is then marked stalled. So a decoy call cannot stand in for the real one:
 however many calls present the prompt, the token sequence advances only as the
 client receives events. A call with a prompt no open turn has is answered
 "end" at once and remembered, for the feedback.
-
-Two turns may be paired: then token k of one is also held until the other
-request received k events (or ended), so the two streams advance in lock step
-and ``grader.loopwatch`` can compare them round by round.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -43,6 +40,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 MAX_LINE = 8 * 1024  # one protocol message; a prompt is far shorter
 MAX_PROMPT = 1024  # characters of a presented prompt kept for the feedback
@@ -52,6 +50,11 @@ ACCEPT_BATCH = 16  # connections taken at a time before the other sockets get a 
 MAX_PENDING = 64 * 1024  # bytes of replies waiting for a client that does not read
 GATE_POLL = 0.002  # how often waiting calls look at the delivery gate again
 CALL = b"call"
+WANT = b'{"want": true}\n'
+ACK = b'{"ack": true}\n'
+PING = b'{"ping": true}'
+PONG = b'{"pong": true}\n'
+PING_GAP = 0.02  # how long after a pong the next ping of a call goes out
 
 Gate = Callable[[int], bool]
 
@@ -79,25 +82,60 @@ class FeedClient:
 
     async def stream(self, prompt: str) -> AsyncIterator[str]:
         """Yield the grader's tokens for ``prompt``, each one awaited."""
-        import asyncio
-
-        reader, writer = await asyncio.open_unix_connection(sock=self._connect())
+        loop = asyncio.get_running_loop()
+        transport, session = await loop.create_unix_connection(_Session, sock=self._connect())
         try:
-            writer.write(_line({"prompt": prompt}))
+            transport.write(_line({"prompt": prompt}))
             while True:
-                writer.write(_line({"want": True}))
-                await writer.drain()
-                line = await reader.readline()
+                transport.write(WANT)
+                line = await session.lines.get()
                 if not line:
                     raise ConnectionError("the AI client lost its connection to the model")
                 reply = json.loads(line)
                 if "token" not in reply:
                     return
-                writer.write(_line({"ack": True}))  # received: the loop was free to read it
                 yield reply["token"]
         finally:
             with contextlib.suppress(RuntimeError):  # a loop of the caller's own, already closed
-                writer.close()
+                transport.close()
+
+
+class _Session(asyncio.Protocol):
+    """One call's connection, read by the event loop itself as data arrives.
+
+    Pings are answered and tokens acknowledged right there, before any code of
+    the submission runs: how late they come is how long the loop was held.
+    """
+
+    def __init__(self) -> None:
+        self.lines: asyncio.Queue[bytes] = asyncio.Queue()
+        self.buffer = b""
+        self.transport: Any = None
+
+    def connection_made(self, transport: Any) -> None:
+        """Keep the transport to answer on."""
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        """Answer each ping at once, acknowledge each token, queue the rest for the caller."""
+        self.buffer += data
+        while b"\n" in self.buffer:
+            line, _, self.buffer = self.buffer.partition(b"\n")
+            if line == PING:
+                self.transport.write(PONG)
+                continue
+            if line.startswith(b'{"token"'):
+                self.transport.write(ACK)
+            self.lines.put_nowait(line)
+
+    def eof_received(self) -> bool:
+        """The grader hung up: the caller's next read says so."""
+        self.lines.put_nowait(b"")
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The connection is gone: wake a caller still waiting."""
+        self.lines.put_nowait(b"")
 
 
 def _line(message: dict[str, object]) -> bytes:
@@ -116,6 +154,7 @@ class StreamLog:
     prompt: object = None
     released: list[float] = field(default_factory=list)  # when token k was first handed out
     acked: list[float] = field(default_factory=list)  # when the server first said it got token k
+    pongs: list[tuple[float, float]] = field(default_factory=list)  # ping sent, answered
     stalled_at: int | None = None
     closed_at: float | None = None
     finished: bool = False
@@ -135,9 +174,9 @@ class Turn:
     tokens: tuple[str, ...]
     delivered: Gate  # delivered(k): k events of this request reached the client
     log: StreamLog = field(default_factory=StreamLog)
-    partner: Gate | None = None  # the paired request received k events, or ended
     open: bool = True  # the request is in flight: foreign prompts are noted on it
     live: int = 0  # its calls still connected
+    pinging: int = 0  # pings to its calls not answered yet
 
 
 @dataclass
@@ -152,7 +191,8 @@ class _Call:
     wants: int = 0
     cursor: int = 0
     waiting_since: float | None = None
-    delivered_since: float | None = None
+    ping_sent: float | None = None
+    next_ping: float = 0.0
 
 
 class FeedServer:
@@ -207,11 +247,9 @@ class FeedServer:
         with contextlib.suppress(OSError):
             self._wake_w.send(b".")
 
-    def open_turn(
-        self, prompt: str, tokens: tuple[str, ...], delivered: Gate, partner: Gate | None = None
-    ) -> Turn:
+    def open_turn(self, prompt: str, tokens: tuple[str, ...], delivered: Gate) -> Turn:
         """Serve calls presenting ``prompt`` with ``tokens`` from now on, gated on ``delivered``."""
-        turn = Turn(prompt, tokens, delivered, partner=partner)
+        turn = Turn(prompt, tokens, delivered)
         with self._changed:
             self.turns.append(turn)
         self._wake()
@@ -237,8 +275,7 @@ class FeedServer:
     def _serve(self) -> None:
         """Wait on every socket; answer calls; release tokens as their gates open."""
         while not self._stop.is_set():
-            busy = any(c.wants or c.outbox for c in self._calls.values())
-            timeout = GATE_POLL if busy else None
+            timeout = self._timeout()
             for key, _ in self._selector.select(timeout):
                 if key.fileobj is self._wake_r:
                     with contextlib.suppress(OSError):
@@ -247,8 +284,21 @@ class FeedServer:
                     self._accept()
                 else:
                     self._read(self._calls[key.fileobj])  # type: ignore[index]
+            now = time.monotonic()
             for call in list(self._calls.values()):
                 self._answer(call)
+                if call.sock in self._calls:
+                    self._ping(call, now)
+
+    def _timeout(self) -> float | None:
+        """How long the selector may wait: until a gate may have opened or a ping is due."""
+        calls = list(self._calls.values())
+        if any(c.wants or c.outbox for c in calls):
+            return GATE_POLL
+        due = [
+            c.next_ping for c in calls if c.turn is not None and c.turn.open and c.ping_sent is None
+        ]
+        return max(0.0, min(due) - time.monotonic()) if due else None
 
     def _accept(self) -> None:
         """Take the connections passed over the control socket, within the bounds.
@@ -324,6 +374,8 @@ class FeedServer:
                 call.wants += 1
             elif message.get("ack") is True and call.turn is not None:
                 self._acknowledge(call.turn, call.cursor - 1)
+            elif message.get("pong") is True and call.ping_sent is not None:
+                self._pong(call)
             else:
                 return False
         return len(call.inbox) <= MAX_LINE
@@ -350,6 +402,31 @@ class FeedServer:
         if k == len(turn.log.acked) and k < len(turn.log.released):
             turn.log.acked.append(time.monotonic())
 
+    def _pong(self, call: _Call) -> None:
+        """Note how late a ping (sent while the call's request was in flight) was answered."""
+        now = time.monotonic()
+        if call.turn is not None and call.ping_sent is not None:
+            with self._changed:
+                call.turn.log.pongs.append((call.ping_sent, now))
+                call.turn.pinging -= 1
+                self._changed.notify_all()
+        call.ping_sent, call.next_ping = None, now + PING_GAP
+
+    def _ping(self, call: _Call, now: float) -> None:
+        """Ping a call of a request in flight, one ping at a time."""
+        turn = call.turn
+        if turn is not None and turn.open and call.ping_sent is None and now >= call.next_ping:
+            call.ping_sent = now
+            with self._changed:
+                turn.pinging += 1
+            call.outbox += PING + b"\n"
+            self._flush(call)
+
+    def wait_answered(self, turn: Turn, timeout: float) -> bool:
+        """Wait until every ping to the turn's calls was answered (or its call ended)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: turn.pinging == 0, timeout)
+
     def _answer(self, call: _Call) -> None:
         """Answer the call's oldest request for a token when its gate allows."""
         turn = call.turn
@@ -372,16 +449,12 @@ class FeedServer:
             return True
         if call.waiting_since is None:
             call.waiting_since = now
-        if not turn.delivered(k):
-            if now - call.waiting_since < self.stall_after:
-                return False
-            turn.log.stalled_at = k
+        if turn.delivered(k):
             return True
-        if turn.partner is None or turn.partner(k):
-            return True
-        if call.delivered_since is None:
-            call.delivered_since = now
-        return now - call.delivered_since >= self.stall_after  # a partner never holds it for good
+        if now - call.waiting_since < self.stall_after:
+            return False
+        turn.log.stalled_at = k
+        return True
 
     def _release(self, call: _Call, turn: Turn) -> None:
         """Hand token ``cursor`` to the call and note when it first went out."""
@@ -389,7 +462,7 @@ class FeedServer:
         if k == len(turn.log.released):
             turn.log.released.append(time.monotonic())
         call.cursor += 1
-        call.waiting_since = call.delivered_since = None
+        call.waiting_since = None
         self._send(call, {"token": turn.tokens[k]})
 
     def _send(self, call: _Call, message: dict[str, object]) -> None:
@@ -422,6 +495,7 @@ class FeedServer:
         if turn is not None:
             with self._changed:
                 turn.live -= 1
+                turn.pinging -= call.ping_sent is not None
                 if turn.live == 0:
                     turn.log.closed_at = time.monotonic()
                 self._changed.notify_all()

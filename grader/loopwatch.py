@@ -1,36 +1,34 @@
 """Whether a submission's event loop stays free, judged from two streams seen from outside.
 
 The grader requests /tokens twice at once, with the same tokens and prompts of
-their own, and its token feed releases the two streams' tokens in lock step:
-token k of either only once both requests received k events. One event loop
-serves both. If nothing in the app blocks it, each round's two events arrive
-together, however long the generator legitimately awaits between tokens (an
-``await asyncio.sleep``, even one that depends on the token, delays both alike).
-If the app blocks the loop (``time.sleep`` in an ``async def``, a synchronous
-client), the two cannot advance together: one stream's work waits until the
-other's block is over, so in each round one event arrives a whole block after
-the other.
+their own; its token feed releases each stream's next token as soon as that
+stream's last event arrived. One event loop serves both, so while one stream's
+generator works, the other's next token is often already waiting to be read.
 
-Besides, the grader's AI client acknowledges each token the moment the loop
-reads it, before the submission's code sees it: a free loop does that within a
-millisecond whatever the generator then awaits, so a late acknowledgement is
-time the loop spent elsewhere (on the other stream's ``time.sleep``, say). That
-catches a block after the yield too, and works where delivery itself needs the
-loop (Starlette's TestClient, in-process). The acknowledgement is written by
-grader code inside the server: a submission that took the feed's protocol into
-a thread of its own could answer it while its loop is blocked, and then only
-the rounds below judge it.
+The grader's AI client acknowledges each token the moment the loop reads it,
+before the submission's code sees it. A free loop does that within a millisecond,
+whatever the generator then legitimately awaits (an ``await asyncio.sleep``,
+even one that depends on the token); a late acknowledgement is time the loop
+spent elsewhere: on the other stream's ``time.sleep``, say, or a synchronous
+client, before or after a yield, in either stream. Acknowledgements later than
+``MIN_ACK_DELAY`` count, whole, as blocked time.
 
-Each round compares the two streams' waits, every time on the grader's own
-clock: from the response's head to the first event, from releasing token k to
-event k, and from releasing the last token to the end of the response. A round
-in which one stream waited about as much longer as the other took at all
-(``min(a, b, |a - b|)``, the part of the two waits that ran one after the other)
-counts that much as blocked; rounds below ``MIN_BLOCK`` are a busy machine's
-scheduling and count nothing. No figure the server reports about itself, and
-none it could inflate, enters either sum: both are times on the grader's clock,
-and a proxy or a lying probe in the server cannot make two blocked streams
-arrive together.
+The rounds are compared too, every time on the grader's own clock: from the
+response's head to the first event, from releasing token k to event k, and from
+releasing the last token to the end of the response. A round in which one stream
+waited about as much longer as the other took at all (``min(a, b, |a - b|)``,
+the part of the two waits that ran one after the other) counts that much as
+blocked; rounds below ``MIN_BLOCK`` are a busy machine's scheduling. The verdict
+takes the larger of the two figures.
+
+No figure the server reports about itself, and none it could inflate, enters
+either: both are times on the grader's clock. The acknowledgement is written by
+grader code inside the server, so a submission that took the feed's protocol
+into a thread of its own could answer it while its loop is blocked; the rounds
+then still see a loop that holds one stream's events back behind the other's.
+What no watch sees is a loop blocked only while nothing else is in flight (a
+single stream that sleeps between its own tokens looks like one that awaits):
+code that behaves only while it is watched is graded on what it did then.
 
 The rounds need a server that writes an event out as soon as the app sends it,
 as uvicorn does. Starlette's TestClient hands each chunk over through the app's
@@ -41,6 +39,9 @@ and the rounds look even; the acknowledgements still see it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+
+Span = tuple[float, float]  # when something was sent to the server, when it answered
 
 # A round in which the streams ran one after the other for less than this is noise:
 # a loaded machine can hold a process off its CPU for a few scheduler slices.
@@ -59,10 +60,11 @@ class StreamTimes:
     arrivals: list[float] = field(default_factory=list)  # event k reached the client
     end: float | None = None  # the response was over
     acks: list[float] = field(default_factory=list)  # the server acknowledged token k
+    pongs: list[Span] = field(default_factory=list)  # each ping: sent, answered
 
-    def ack_delays(self) -> list[float]:
-        """How long after its release each token was acknowledged: the loop's own delay."""
-        return ack_delays(self.releases, self.acks)
+    def answers(self) -> list[Span]:
+        """Each token's release and acknowledgement, then each ping and its answer."""
+        return [*zip(self.releases, self.acks, strict=False), *self.pongs]
 
     def waits(self) -> dict[str, float]:
         """The stream's wait in each round it reached: first event, each later event, its end."""
@@ -78,9 +80,12 @@ class StreamTimes:
 class LoopWatch:
     """Compares two concurrent streams round by round; the time they ran one after the other."""
 
-    def __init__(self, first: StreamTimes, second: StreamTimes) -> None:
+    def __init__(
+        self, first: StreamTimes, second: StreamTimes, alone: tuple[Span, ...] = ()
+    ) -> None:
         self.first = first
         self.second = second
+        self.alone = alone  # the pings of a later stream the server served on its own
 
     def rounds(self) -> list[tuple[float, float]]:
         """Each round's pair of waits, for the rounds both streams reached."""
@@ -91,9 +96,17 @@ class LoopWatch:
         """Per round, how long the two waits ran one after the other."""
         return [min(a, b, abs(a - b)) for a, b in self.rounds()]
 
+    def answers(self) -> list[Span]:
+        """Every acknowledgement and ping of both streams (and of one on its own)."""
+        return [*self.first.answers(), *self.second.answers(), *self.alone]
+
     def delays(self) -> list[float]:
-        """Every acknowledgement delay of both streams."""
-        return self.first.ack_delays() + self.second.ack_delays()
+        """How late each acknowledgement and ping was answered."""
+        return [max(0.0, answered - sent) for sent, answered in self.answers()]
+
+    def with_alone(self, pongs: list[Span]) -> LoopWatch:
+        """This watch, with the pings of a stream the server then served on its own."""
+        return LoopWatch(self.first, self.second, tuple(pongs))
 
     def blocked_seconds(self) -> float:
         """How long the loop was seen blocked: by the rounds, or by the acknowledgements.
@@ -101,7 +114,7 @@ class LoopWatch:
         Each figure counts only waits beyond noise; the larger one is the verdict's.
         """
         rounds = sum(s for s in self.serialized() if s >= MIN_BLOCK)
-        return max(rounds, acknowledged_block(self.delays()))
+        return max(rounds, answered_late(self.answers()))
 
     def longest(self) -> float:
         """The longest single wait the loop caused, in seconds."""
@@ -110,20 +123,51 @@ class LoopWatch:
     def summary(self) -> str:
         """Round-by-round waits, for the instructor."""
         shown = ", ".join(f"{a * 1000:.0f}/{b * 1000:.0f}" for a, b in self.rounds())
-        acks = ", ".join(f"{d * 1000:.0f}" for d in self.delays())
+        acks = ", ".join(f"{d * 1000:.0f}" for d in self.delays() if d >= MIN_BLOCK) or "none"
         return (
             f"{len(self.rounds())} rounds of two concurrent streams, waits in ms: {shown}; "
-            f"token acknowledgements after (ms): {acks}; blocked {self.blocked_seconds():.3f} s "
+            f"{len(self.delays())} acknowledgements and pings answered, late ones (ms): {acks}; "
+            f"blocked {self.blocked_seconds():.3f} s "
             f"(round waits under {MIN_BLOCK * 1000:.0f} ms and acknowledgements under "
             f"{MIN_ACK_DELAY * 1000:.0f} ms ignored)"
         )
 
 
-def ack_delays(releases: list[float], acks: list[float]) -> list[float]:
-    """How long after its release each token was acknowledged."""
-    return [max(0.0, ack - sent) for ack, sent in zip(acks, releases, strict=False)]
+def answered_late(spans: list[Span]) -> float:
+    """How long late answers show the loop blocked: the union of their spans, in seconds.
+
+    Two streams' pings outstanding during one block are one block, not two.
+    """
+    late = sorted((sent, answered) for sent, answered in spans if answered - sent >= MIN_ACK_DELAY)
+    total, reached = 0.0, float("-inf")
+    for sent, answered in late:
+        total += max(0.0, answered - max(sent, reached))
+        reached = max(reached, answered)
+    return total
 
 
-def acknowledged_block(delays: list[float]) -> float:
-    """The time late acknowledgements show the loop blocked (known while streams run)."""
-    return sum(d for d in delays if d >= MIN_ACK_DELAY)
+def thread_wakeups(pid: int) -> dict[int, int] | None:
+    """How often each thread of a process has gone to sleep and woken, so far.
+
+    Read from the kernel's accounting in /proc (voluntary context switches), which
+    nothing inside the process can lower. None when the process cannot be read.
+    """
+    try:
+        tids = [int(tid.name) for tid in Path(f"/proc/{pid}/task").iterdir()]
+    except (OSError, ValueError):
+        return None
+    counts = {}
+    for tid in tids:
+        try:
+            status = Path(f"/proc/{pid}/task/{tid}/status").read_text()
+        except OSError:
+            continue  # the thread ended meanwhile
+        for line in status.splitlines():
+            if line.startswith("voluntary_ctxt_switches:"):
+                counts[tid] = int(line.split()[1])
+    return counts
+
+
+def worker_wakeups(pid: int, before: dict[int, int], after: dict[int, int]) -> int:
+    """How often threads other than the main one (the event loop's) woke in between."""
+    return sum(count - before.get(tid, 0) for tid, count in after.items() if tid != pid)

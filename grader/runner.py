@@ -183,7 +183,9 @@ def _grade_served(
     box: Sandbox, ex: Exercise, source: str, feed: FeedServer | None, seed: fixtures.Seed
 ) -> ExerciseResult:
     """Run ``ex``'s checks against its app in the sandbox's server."""
-    target = Target(box.client(ex), box.limits.timeout, box.explain, seed=seed)
+    target = Target(
+        box.client(ex), box.limits.timeout, box.explain, seed=seed, server_pid=box.server_pid()
+    )
     result = grade(ex, target, source=source, feed=feed if ex is EX3 else None)
     result.advice += box.notes
     return result

@@ -5,10 +5,14 @@ iterated an async generator or a sync iterator that Starlette ran in its
 threadpool, and which function it came from (``grader.probe``). The grader then
 looks that function up in the source it read itself before any submitted code
 ran: an unused ``async def`` generator elsewhere in the file satisfies nothing.
-The report comes from the hostile server, which could lie; what the rule exists
-for (each token awaited, the event loop kept free) is judged from outside by the
-feed and the loop watch, so a lie can only dress a behaviour that already is
-the right one.
+The report comes from the hostile server, which could lie. So the grader also
+counts, from outside, how often the server's threads other than the event loop's
+woke while the tokens streamed (the kernel's count of voluntary context switches
+in /proc, which the server cannot lower): Starlette runs each step of a sync
+iterator in a worker thread, so such a route wakes one for every event however
+it reports itself, while an async generator's stream wakes none. What the rule
+exists for (each token awaited, the loop kept free) is judged from outside by
+the feed and the loop watch besides.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ NAME = "async generator"
 KINDS = ("async", "sync", "other")
 MAX_STREAMED = 64  # the probe keeps 20
 MAX_NAME = 80
+# A sync iterator in the threadpool wakes a worker at least once per event; a sync
+# endpoint around an async generator wakes one once per request, which stays below.
+MIN_WAKEUPS = 6
 NUDGE = "Look at how your generator is defined: can it await what client.stream() gives it?"
 
 
@@ -79,12 +86,30 @@ def _defined_at(tree: ast.Module, name: str, line: int | None) -> ast.AST | None
     return None
 
 
-def async_generator_check(source: str, streamed: list[Streamed] | None) -> Check:
+def async_generator_check(
+    source: str, streamed: list[Streamed] | None, wakeups: int | None = None, events: int = 0
+) -> Check:
     """Exercise 3 streams from an ``async def`` generator, not a sync one run in the threadpool.
 
     Judged on what the route really iterated (``streamed``, from the probe), each
-    function looked up in ``source``, the file as the grader read it before it ran.
+    function looked up in ``source``, the file as the grader read it before it ran;
+    then on ``wakeups``, how often the server's threads besides the event loop's
+    woke while ``events`` events were streamed (the kernel's count, read from
+    outside): a sync iterator in the threadpool wakes a worker for every event.
     """
+    reported = _reported_check(source, streamed)
+    if reported.passed and wakeups is not None and events and wakeups >= max(MIN_WAKEUPS, events):
+        return _fail(
+            f"GET /tokens is streamed by code running in worker threads ({wakeups} wake-ups "
+            f"of threads other than the event loop's for {events} events): Starlette runs a "
+            "sync iterator in a worker thread of its threadpool, where it cannot await "
+            "client.stream(); each token must be awaited in an async def generator."
+        )
+    return reported
+
+
+def _reported_check(source: str, streamed: list[Streamed] | None) -> Check:
+    """The rule on what the probe reports, each function looked up in the trusted source."""
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:

@@ -171,17 +171,6 @@ def test_many_calls_with_the_prompt_share_one_gated_sequence(feed: FeedServer) -
     assert time.monotonic() - started >= SHORT_BOUND  # token 2 waited for a delivery
 
 
-def test_a_paired_turn_waits_for_its_partner_without_stalling(feed: FeedServer) -> None:
-    own, partner = Deliveries(), Deliveries()
-    turn = feed.open_turn(PROMPT, TOKENS, own, partner=partner)
-    own.mark(len(TOKENS))  # this request's events all arrived; the partner's none
-    received = consume(feed, PROMPT)
-    assert received.tokens == list(TOKENS)
-    assert not turn.log.stalled
-    gaps = [b - a for a, b in zip(received.times, received.times[1:], strict=False)]
-    assert all(gap >= SHORT_BOUND * 0.9 for gap in gaps), gaps
-
-
 def test_a_foreign_prompt_gets_no_token_and_is_noted_on_the_open_request(
     feed: FeedServer,
 ) -> None:

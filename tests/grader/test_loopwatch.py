@@ -103,7 +103,16 @@ def test_late_acknowledgements_count_as_blocked_even_when_rounds_look_even() -> 
     watch = LoopWatch(a, b)
     assert sum(watch.serialized()) == 0.0
     assert watch.delays() == pytest.approx([0.1] * 6)
-    assert watch.blocked_seconds() == pytest.approx(0.6)
+    # Both streams waited through the same three blocks: 0.3 s in all, not 0.6 s.
+    assert watch.blocked_seconds() == pytest.approx(0.3)
+
+
+def test_late_pings_count_once_per_block_even_when_they_overlap() -> None:
+    a = StreamTimes(0.0, [], [], None, [], [(0.0, 0.3), (1.0, 1.2)])
+    b = StreamTimes(0.0, [], [], None, [], [(0.1, 0.3), (1.05, 1.25)])
+    assert LoopWatch(a, b).blocked_seconds() == pytest.approx(0.3 + 0.25)
+    alone = LoopWatch(a, b).with_alone([(2.0, 2.3)])
+    assert alone.blocked_seconds() == pytest.approx(0.3 + 0.25 + 0.3)
 
 
 def test_acknowledgements_a_loaded_machine_delays_a_little_count_nothing() -> None:
@@ -170,6 +179,35 @@ def test_a_generator_that_awaits_passes_however_long_it_waits(
 ) -> None:
     result = grade(tmp_path, generator)
     assert failed(result) == {}, result.checks
+
+
+WATCHED = """
+in_flight = 0
+
+
+async def token_stream(prompt):
+    global in_flight
+    in_flight += 1
+    try:
+        async for token in client.stream(prompt):
+            if {condition}:
+                time.sleep(0.3)
+            yield f"data: {{token}}\\n\\n"
+    finally:
+        in_flight -= 1
+"""
+
+
+@pytest.mark.parametrize(
+    "condition",
+    ["in_flight == 1", "in_flight > 1"],
+    ids=["only while no other stream is in flight", "only beside another stream"],
+)
+def test_blocking_that_depends_on_what_else_is_in_flight_still_fails(
+    tmp_path: Path, condition: str
+) -> None:
+    result = grade(tmp_path, WATCHED.format(condition=condition))
+    assert list(failed(result)) == ["event loop"], failed(result)
 
 
 def test_a_sync_generator_in_the_threadpool_keeps_the_loop_free_but_breaks_the_rule(

@@ -272,3 +272,77 @@ def test_a_syntax_error_names_the_file_and_line() -> None:
     )
     assert not check.passed
     assert check.message == f"{EX3.filename} line 4: '(' was never closed."
+
+
+# --- what the server's threads did, counted from outside -----------------------------------
+
+
+def test_worker_threads_waking_for_every_event_fail_whatever_the_report_says() -> None:
+    report = [Streamed("async", "streaming", 6)]
+    assert async_generator_check(SOURCE, report, wakeups=2, events=12).passed
+    threaded = async_generator_check(SOURCE, report, wakeups=30, events=12)
+    assert not threaded.passed
+    assert threaded.message.startswith("GET /tokens is streamed by code running in worker threads")
+    assert async_generator_check(SOURCE, report, wakeups=None, events=12).passed  # in-process
+
+
+FORGED_REPORT = (
+    UNUSED_ASYNC_BESIDE_SYNC_CLASS
+    + """
+
+def _forge_the_report():
+    import json
+    import sys
+
+    probe = sys.modules["grader.probe"]
+    original = probe.Probe.__call__
+    line = token_stream.__code__.co_firstlineno
+    claim = [{"kind": "async", "name": "token_stream", "line": line}]
+
+    async def forged(self, scope, receive, send):
+        if scope.get("path") == probe.STREAMS_PATH:
+            body = json.dumps(claim).encode()
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await original(self, scope, receive, send)
+
+    probe.Probe.__call__ = forged
+
+
+_forge_the_report()
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "passes"),
+    [
+        (FORGED_REPORT, False),
+        (
+            """
+            async def token_stream(prompt):
+                async for token in client.stream(prompt):
+                    yield f"data: {token}\\n\\n"
+
+
+            @app.get("/tokens")
+            def stream_tokens(prompt: str = "Say hello"):
+                return StreamingResponse(token_stream(prompt), media_type="text/event-stream")
+            """,
+            True,
+        ),
+    ],
+    ids=["sync iterator, probe's report forged", "sync endpoint around an async generator"],
+)
+def test_in_a_sandbox_the_rule_counts_worker_threads(
+    tmp_path: Path, body: str, passes: bool
+) -> None:
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / EX3.filename).write_text(HEAD + textwrap.dedent(body), encoding="utf-8")
+    result = grade_submission(folder, Limits(timeout=TIMEOUT), (EX3,)).exercise("ex3")
+    passed, message = rule(result)
+    assert passed is passes, message
+    if not passes:
+        assert "worker threads" in message
