@@ -19,10 +19,11 @@ on the code the route runs (``grader.sourcecheck``). This is the server
 describing itself, and the server is hostile: a submission may rewrite this
 module in its own process and lie. The grader therefore takes the report only
 to name a function, which it then looks up in the source it read itself before
-anything ran, and everything the rule exists for is judged from outside: each
-token awaited and released only as its event arrives (``grader.feed``), the
-loop free for a second stream meanwhile (``grader.loopwatch``). A lie gains the
-form of an answer whose behaviour already is the right one.
+anything ran, and checks it against what it sees from outside: how often the
+server's threads other than the event loop's woke while the tokens streamed
+(the kernel's count, in /proc), each token awaited and released only as its
+event arrives (``grader.feed``), the loop free for a second stream meanwhile
+(``grader.loopwatch``).
 
 ``Dispatch`` lets one server serve every exercise app of a submission: each
 request goes to the app its ``x-grader-exercise`` header names.
