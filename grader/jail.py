@@ -462,7 +462,7 @@ def _foreign_modules_among(count: int) -> tuple[str, ...]:
 def _scan_foreign_modules() -> Iterator[str]:
     """The names of sys.modules entries whose files lie outside the allowed places."""
     allowed = (*installed_paths(), str(Path(__file__).resolve().parent))
-    for name, module in list(sys.modules.items()):
+    for name, module in sys.modules.copy().items():  # one step: another thread may import
         # vars(), not getattr(): a module-level __getattr__ (pydantic's, say) is slow, or lies.
         attributes = vars(module) if isinstance(module, ModuleType) else {}
         places = [attributes.get("__file__"), *list(attributes.get("__path__") or [])]
