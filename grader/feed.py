@@ -3,10 +3,12 @@
 The submission's app gets a ``FeedClient`` in place of its ``client``. Each call
 to ``client.stream(prompt)`` opens a connection of its own to the grader's
 ``FeedServer``, says which prompt it was given, then asks for tokens one at a
-time, and acknowledges each token the moment its event loop reads it (before
-the submission's generator sees it). All the evidence (which prompts were
-presented, which tokens were handed out and when, when each was acknowledged)
-stays on the grader's side.
+time. The connection is read by the server's event loop itself, which
+acknowledges each token and answers the grader's pings (one every ``PING_GAP``
+while the request is in flight) as the data arrives, before any code of the
+submission runs. All the evidence (which prompts were presented, which tokens
+were handed out and when, how late each acknowledgement and ping answer came)
+stays on the grader's side, for ``grader.checks`` and ``grader.loopwatch``.
 
 Reaching the feed. The server inherits one end of a socket pair made for its
 sandbox alone; a call makes a fresh socket pair and passes one end over it

@@ -1,17 +1,21 @@
 """Whether a submission's event loop stays free, judged from two streams seen from outside.
 
-The grader requests /tokens twice at once, with the same tokens and prompts of
-their own; its token feed releases each stream's next token as soon as that
-stream's last event arrived. One event loop serves both, so while one stream's
-generator works, the other's next token is often already waiting to be read.
+The grader requests /tokens twice at once (the second request with the first
+few of the same tokens, each with a prompt of its own); its token feed releases
+each stream's next token as soon as that stream's last event arrived. One event
+loop serves both, so while one stream's generator works, the other's next token
+is often already waiting to be read.
 
 The grader's AI client acknowledges each token the moment the loop reads it,
-before the submission's code sees it. A free loop does that within a millisecond,
-whatever the generator then legitimately awaits (an ``await asyncio.sleep``,
-even one that depends on the token); a late acknowledgement is time the loop
-spent elsewhere: on the other stream's ``time.sleep``, say, or a synchronous
-client, before or after a yield, in either stream. Acknowledgements later than
-``MIN_ACK_DELAY`` count, whole, as blocked time.
+and answers the feed's pings (sent every few milliseconds while a request is in
+flight, and to the later request the grader makes on its own) the same way,
+before the submission's code sees anything. A free loop does that within a
+millisecond, whatever the generator legitimately awaits (an ``await
+asyncio.sleep``, even one that depends on the token); a late answer is time the
+loop spent elsewhere: on a ``time.sleep`` or a synchronous client, before or
+after a yield, in either stream, or while a stream runs on its own. Answers
+later than ``MIN_ACK_DELAY`` count as blocked time, the union of their spans
+(two streams waiting out one block count it once).
 
 The rounds are compared too, every time on the grader's own clock: from the
 response's head to the first event, from releasing token k to event k, and from
@@ -22,13 +26,11 @@ blocked; rounds below ``MIN_BLOCK`` are a busy machine's scheduling. The verdict
 takes the larger of the two figures.
 
 No figure the server reports about itself, and none it could inflate, enters
-either: both are times on the grader's clock. The acknowledgement is written by
-grader code inside the server, so a submission that took the feed's protocol
-into a thread of its own could answer it while its loop is blocked; the rounds
-then still see a loop that holds one stream's events back behind the other's.
-What no watch sees is a loop blocked only while nothing else is in flight (a
-single stream that sleeps between its own tokens looks like one that awaits):
-code that behaves only while it is watched is graded on what it did then.
+either: both are times on the grader's clock. Acknowledgements and pings are
+answered by grader code inside the server, so a submission that took the feed's
+protocol into a thread of its own could answer them while its loop is blocked;
+then only the rounds see the block, where it holds one stream's events back
+behind the other's.
 
 The rounds need a server that writes an event out as soon as the app sends it,
 as uvicorn does. Starlette's TestClient hands each chunk over through the app's
