@@ -356,3 +356,46 @@ def test_a_server_never_entered_closes_its_sockets() -> None:
     feed.close()
     with pytest.raises(OSError):
         os.fstat(fd)
+
+
+# --- pings and acknowledgements: answered by the loop itself --------------------------------
+
+BLOCK = 0.2
+
+
+def late(spans: list[tuple[float, float]]) -> list[float]:
+    """How late each answer came, in seconds."""
+    return [answered - sent for sent, answered in spans]
+
+
+def test_a_free_loop_answers_pings_and_acknowledges_tokens_at_once() -> None:
+    gate = Deliveries()
+    with FeedServer(LONG_BOUND) as feed:
+        turn = open_turn(feed, gate)
+
+        def slowly(k: int) -> None:  # the generator awaits between tokens: the loop is free
+            threading.Timer(BLOCK, gate.mark, (k,)).start()
+
+        consume(feed, PROMPT, slowly)
+        feed.close_turn(turn)
+        assert feed.wait_answered(turn, WAIT)
+    assert len(turn.log.acked) == len(TOKENS)
+    assert len(turn.log.pongs) >= 2
+    assert max(late(turn.log.pongs)) < BLOCK / 2
+    answers = zip(turn.log.released, turn.log.acked, strict=True)
+    assert max(ack - sent for sent, ack in answers) < BLOCK / 2
+
+
+def test_a_blocked_loop_answers_its_pings_late() -> None:
+    gate = Deliveries()
+    with FeedServer(LONG_BOUND) as feed:
+        turn = open_turn(feed, gate)
+
+        def blocking(k: int) -> None:  # time.sleep in the generator: the loop is held
+            time.sleep(BLOCK)
+            gate.mark(k)
+
+        consume(feed, PROMPT, blocking)
+        feed.close_turn(turn)
+        assert feed.wait_answered(turn, WAIT)
+    assert max(late(turn.log.pongs)) >= BLOCK * 0.75
