@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sys
@@ -148,3 +149,15 @@ def test_grading_step_fails_the_job_on_the_stubs(document, student_repo, tmp_pat
     assert "<details>" in result.summary and "NotImplementedError" in result.summary
     assert result.junit is not None
     assert int(result.junit.get("failures")) >= len(EXERCISES)
+
+
+def test_install_step_is_a_pip_command_the_pins_satisfy(document, tmp_path):
+    install = step(document, "Install the grader's pinned requirements")
+    assert install["shell"] == "bash"
+    # Run as written but with --dry-run: the tested environment has every pin, so pip
+    # resolves them without downloading or changing anything.
+    script = tmp_path / "install-step.sh"
+    script.write_text(install["run"].replace("pip install", "pip install --dry-run --no-index", 1))
+    done = run([*BASH, str(script)], env=path_env(PIP_CONFIG_FILE=os.devnull), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Would install" not in done.stdout, done.stdout
