@@ -366,7 +366,7 @@ class FeedServer:
             call.inbox = bytearray(rest)
             try:
                 message = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
                 return False
             if not isinstance(message, dict):
                 return False

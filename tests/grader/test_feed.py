@@ -291,8 +291,22 @@ def test_a_call_that_never_reads_is_dropped_not_waited_on(feed: FeedServer) -> N
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"not json\n", b"[42]\n", b'{"want": true}\n', b"x" * 20_000, b'{"prompt": 1}\n{"x": 1}\n'],
-    ids=["not json", "not an object", "want before prompt", "endless line", "unknown message"],
+    [
+        b"not json\n",
+        b"[42]\n",
+        b'{"want": true}\n',
+        b"x" * 20_000,
+        b'{"prompt": 1}\n{"x": 1}\n',
+        b"[" * 4000 + b"\n",
+    ],
+    ids=[
+        "not json",
+        "not an object",
+        "want before prompt",
+        "endless line",
+        "unknown message",
+        "nested too deep",
+    ],
 )
 def test_garbage_on_a_call_ends_that_call(feed: FeedServer, garbage: bytes) -> None:
     sock = raw_call(feed)
