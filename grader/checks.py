@@ -187,11 +187,16 @@ def _delivered(reader: StreamReader) -> Callable[[int], bool]:
     return lambda k: len(reader.transcript.events) >= k
 
 
-class _HeadTimer:
-    """A client whose streaming responses note when their head (status, headers) arrived."""
+class _FeedClock:
+    """A client whose streaming responses note when their head arrived and wake the feed.
 
-    def __init__(self, client: StreamingClient) -> None:
+    After each chunk the reader has recorded (it asks for the next one then), the
+    feed looks at its delivery gates at once instead of at its next poll.
+    """
+
+    def __init__(self, client: StreamingClient, feed: FeedServer) -> None:
         self.client = client
+        self.feed = feed
         self.head: float | None = None
 
     @contextlib.contextmanager
@@ -199,11 +204,28 @@ class _HeadTimer:
         """Open the request; the time its head arrived is ``head``."""
         with self.client.stream(method, url, **kwargs) as response:
             self.head = time.monotonic()
-            yield response
+            yield _WakingResponse(response, self.feed)
 
     def get(self, url: str, **kwargs: Any) -> Any:
         """Send a GET request and read the whole response."""
         return self.client.get(url, **kwargs)
+
+
+class _WakingResponse:
+    """A streaming response that wakes the feed each time the next chunk is asked for."""
+
+    def __init__(self, response: Any, feed: FeedServer) -> None:
+        self.response = response
+        self.feed = feed
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.response, name)
+
+    def iter_raw(self) -> Iterator[bytes]:
+        """The body's chunks; the feed is woken once the one before was recorded."""
+        for data in self.response.iter_raw():
+            yield data
+            self.feed.wake()
 
 
 def _times(reader: StreamReader, turn: Turn, head: float | None, end: float) -> StreamTimes:
@@ -240,7 +262,7 @@ def _stream_pair(target: Target, feed: FeedServer, attempt: int, *, confirming: 
         for j in (0, 1)
     )
     ends = [0.0, 0.0]
-    clients = (_HeadTimer(target.client), _HeadTimer(target.client))
+    clients = (_FeedClock(target.client, feed), _FeedClock(target.client, feed))
 
     def stream(j: int) -> None:
         stop = (lambda: _trouble_again(turns)) if confirming else None
@@ -354,7 +376,8 @@ def _hang_up_early(target: Target, feed: FeedServer, *, gated: bool) -> HangUp:
     reader = StreamReader(sse=True)
     gate = _delivered(reader) if gated else (lambda _k: True)
     turn = feed.open_turn(DEFAULT_PROMPT, fixtures.tokens(target.seed.value, "default"), gate)
-    reader.read(target.client, EX3.path, target.deadline(), stop_after_events=1)
+    client = _FeedClock(target.client, feed)
+    reader.read(client, EX3.path, target.deadline(), stop_after_events=1)
     hung_up = time.monotonic()
     called = feed.wait_called(turn, DISCONNECT_GRACE)
     feed.close_turn(turn)

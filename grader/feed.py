@@ -50,7 +50,7 @@ MAX_OPEN = 8  # connections one sandbox may hold open at once
 MAX_CALLS = 64  # connections one sandbox may make in all
 ACCEPT_BATCH = 16  # connections taken at a time before the other sockets get a turn
 MAX_PENDING = 64 * 1024  # bytes of replies waiting for a client that does not read
-GATE_POLL = 0.002  # how often waiting calls look at the delivery gate again
+GATE_POLL = 0.01  # how often waiting calls look at their gate again, unless woken sooner
 CALL = b"call"
 WANT = b'{"want": true}\n'
 ACK = b'{"ack": true}\n'
@@ -232,7 +232,7 @@ class FeedServer:
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._wake()
+        self.wake()
         self._thread.join()
         self.close()
 
@@ -244,8 +244,8 @@ class FeedServer:
         for sock in (self._control, self._child, self._wake_r, self._wake_w):
             sock.close()
 
-    def _wake(self) -> None:
-        """Make the serving thread look at its state again."""
+    def wake(self) -> None:
+        """Make the serving thread look at its state (its delivery gates) again now."""
         with contextlib.suppress(OSError):
             self._wake_w.send(b".")
 
@@ -254,7 +254,7 @@ class FeedServer:
         turn = Turn(prompt, tokens, delivered)
         with self._changed:
             self.turns.append(turn)
-        self._wake()
+        self.wake()
         return turn
 
     def close_turn(self, turn: Turn) -> None:
@@ -385,6 +385,7 @@ class FeedServer:
     def _present(self, call: _Call, prompt: object) -> None:
         """Match a call to the open turn whose prompt it presents, or note a foreign prompt."""
         call.presented = True
+        call.next_ping = time.monotonic() + PING_GAP  # a quick stream is never pinged
         with self._changed:
             call.turn = next((t for t in self.turns if t.prompt == prompt), None)
             if call.turn is not None:
