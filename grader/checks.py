@@ -173,7 +173,7 @@ class TokenRun:
     watch: LoopWatch
     prompt: str
     tokens: tuple[str, ...]
-    events: int = 0  # events both streams received
+    events: int = 0  # events both streams received after their first ones
     wakeups: int | None = None  # wake-ups of the server's threads besides the loop's
 
 
@@ -270,10 +270,17 @@ def _stream_pair(target: Target, feed: FeedServer, attempt: int, *, confirming: 
         readers[j].read(clients[j], EX3.path, target.deadline(), stop=stop, params=params)
         ends[j] = time.monotonic()
 
-    before = thread_wakeups(target.server_pid) if target.server_pid else None
     second = threading.Thread(target=stream, args=(1,), name="grader-second-stream")
     second.start()
-    stream(0)
+    first = threading.Thread(target=stream, args=(0,), name="grader-first-stream")
+    first.start()
+    # Count worker threads' wake-ups only once both endpoints have returned their response
+    # and sent a first event: a sync endpoint runs in the threadpool once, before that.
+    for reader in readers:
+        reader.wait_events(1, max(0.0, target.deadline() - time.monotonic()))
+    counted = sum(len(reader.transcript.events) for reader in readers)
+    before = thread_wakeups(target.server_pid) if target.server_pid else None
+    first.join()
     second.join()
     after = thread_wakeups(target.server_pid) if target.server_pid else None
     woke = worker_wakeups(target.server_pid or 0, before, after) if before and after else None
@@ -288,7 +295,7 @@ def _stream_pair(target: Target, feed: FeedServer, attempt: int, *, confirming: 
         (j for j in (0, 1) if turns[j].log.stalled), wrong.index(True) if any(wrong) else 0
     )
     turn = turns[judged]
-    events = sum(len(reader.transcript.events) for reader in readers)
+    events = sum(len(reader.transcript.events) for reader in readers) - counted
     return TokenRun(
         readers[judged].transcript,
         turn.log,

@@ -71,6 +71,11 @@ def response_problem(
         )
         raised = f" {cause[0].upper()}{cause[1:]}." if cause else ""
         return f"{where} answered {t.status}, expected 200.{route}{raised}"
+    if t.too_large and (coding := t.headers.get("content-encoding")):
+        return (
+            f"{where} sent a {coding}-encoded body that decodes to more than "
+            f"{MAX_BODY_BYTES:,} bytes, past what any answer needs. Send only the data asked for."
+        )
     if t.too_large:
         last = t.chunks[-1].t if t.chunks else 0.0
         return (

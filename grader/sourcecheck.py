@@ -28,7 +28,7 @@ KINDS = ("async", "sync", "other")
 MAX_STREAMED = 64  # the probe keeps 20
 MAX_NAME = 80
 # A sync iterator in the threadpool wakes a worker at least once per event; a sync
-# endpoint around an async generator wakes one once per request, which stays below.
+# endpoint around an async generator runs there only before its first event, uncounted.
 MIN_WAKEUPS = 6
 NUDGE = "Look at how your generator is defined: can it await what client.stream() gives it?"
 
