@@ -61,6 +61,8 @@ LINUX_CAPABILITY_VERSION_3 = 0x20080522
 UID_BASE = 200_000
 UID_SPAN = 100_000
 MAX_PROCESSES = 256  # processes and threads of one sandbox's user
+# Not the grader's own limit (often tens of thousands): a server serves a handful of requests.
+MAX_OPEN_FILES = 1024
 MAX_MESSAGE = 2000
 MAX_DETAILS = 8000
 FAILED = 70
@@ -479,6 +481,9 @@ def _limit(plan: Plan) -> None:  # pragma: no cover
     resource.setrlimit(resource.RLIMIT_FSIZE, (plan.output, plan.output))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    files = MAX_OPEN_FILES if hard == resource.RLIM_INFINITY else min(MAX_OPEN_FILES, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
 
 
 def _virtual_memory() -> int:
