@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,6 +36,8 @@ from grader.transcript import StreamingClient, StreamReader, Transcript
 # How long the grader waits for token k's event before it concludes that the
 # endpoint holds events back. Only a buffering endpoint ever waits this long.
 STALL_AFTER = 0.5
+# However many requests an exercise makes, its grading ends within this many timeouts.
+EXERCISE_BUDGET = 3
 # After the client disconnects, how long the generator has to stop asking for tokens.
 DISCONNECT_GRACE = 0.05
 # How long the grader waits, after a hang-up, for a ping the server has not answered yet:
@@ -59,10 +62,16 @@ class Target:
     recorded_streams: Callable[[], list[dict[str, object]]] | None = None
     seed: fixtures.Seed = field(default_factory=fixtures.Seed)  # the submission's inputs
     server_pid: int | None = None  # the server process, whose threads /proc shows
+    ends_at: float = math.inf  # the exercise's own deadline, set when its grading starts
 
     def deadline(self) -> float:
-        """The monotonic time by which one response must be over."""
-        return time.monotonic() + self.timeout
+        """The monotonic time by which one response must be over.
+
+        Each response gets ``timeout``, and no response outlasts the exercise's deadline,
+        so however many requests an exercise makes, it is over within EXERCISE_BUDGET
+        timeouts whatever the submission sends.
+        """
+        return min(time.monotonic() + self.timeout, self.ends_at)
 
     def server_error(self) -> str | None:
         """What the server raised, or why it is gone; None when nothing went wrong there."""
@@ -96,6 +105,7 @@ def grade(
 ) -> ExerciseResult:
     """Run every check of ``ex`` against ``target``."""
     started = time.monotonic()
+    target = dataclasses.replace(target, ends_at=started + EXERCISE_BUDGET * target.timeout)
     if ex is EX1:
         result = grade_lines(target)
     elif ex is EX2:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from grader.batch import Job, run_batch
+from grader.checks import EXERCISE_BUDGET
 from grader.contract import EXERCISE_IDS, EXERCISES, exercise
 from grader.progress import ProgressBar
 from grader.report import FORMATS, render, submission_names, write_gradescope_folders
@@ -148,8 +149,8 @@ def build_parser() -> Parser:
         default=10.0,
         help="time limit, on the grader's clock, of each request to a submission's server "
         "(connecting, the response head and its whole body), and of the server's start "
-        "(importing its modules and starting their apps); nothing the server sends "
-        "extends it (default: 10)",
+        "(importing its modules and starting their apps); an exercise's requests together "
+        f"end within {EXERCISE_BUDGET} times it; nothing the server sends extends it (default: 10)",
     )
     add(
         "--memory",

@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -738,3 +739,11 @@ def test_partial_buffering_is_not_reported_as_holding_everything(tmp_path: Path)
     message = failed(grade_source(tmp_path, EX3, module(EX3, generator)))
     assert list(message) == ["streams"]
     assert "Buffered: the first event reached the client only after 3 tokens" in message["streams"]
+
+
+def test_no_request_outlasts_the_exercise_deadline() -> None:
+    """Each request gets --timeout, but the exercise's requests together end by its deadline."""
+    fresh = Target(client=None, timeout=10.0)  # type: ignore[arg-type]
+    assert fresh.deadline() - time.monotonic() == pytest.approx(10.0, abs=0.5)
+    late = Target(client=None, timeout=10.0, ends_at=time.monotonic() + 1.0)  # type: ignore[arg-type]
+    assert late.deadline() - time.monotonic() <= 1.0
