@@ -133,6 +133,10 @@ def _warm_up_renderers() -> None:
     """Load what rendering needs (matplotlib, its fonts) once, while nothing waits for it."""
     with _WARMING_UP:
         if not _WARMED_UP.is_set():
+            # matplotlib looks IPython up in sys.modules as it loads: waiting here for an
+            # import of IPython that another thread has begun keeps it from finding half of it.
+            with contextlib.suppress(ImportError):
+                import IPython  # noqa: F401
             from grader.report.chart import timeline_png
 
             with contextlib.suppress(ImportError):  # without matplotlib: a text timeline
