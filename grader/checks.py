@@ -271,6 +271,8 @@ def _stream_pair(target: Target, feed: FeedServer, attempt: int, *, confirming: 
         feed.open_turn(fixtures.prompt(seed, (attempt, j)), shares[j], _delivered(readers[j]))
         for j in (0, 1)
     )
+    for turn in turns:
+        turn.together = list(turns)
     ends = [0.0, 0.0]
     clients = (_FeedClock(target.client, feed), _FeedClock(target.client, feed))
 

@@ -42,7 +42,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 MAX_LINE = 8 * 1024  # one protocol message; a prompt is far shorter
 MAX_PROMPT = 1024  # characters of a presented prompt kept for the feedback
@@ -179,6 +179,11 @@ class Turn:
     open: bool = True  # the request is in flight: foreign prompts are noted on it
     live: int = 0  # its calls still connected
     pinging: int = 0  # pings to its calls not answered yet
+    # The turns opened beside this one (itself included): none gets its first token before
+    # each was asked for one, so their streams overlap however fast the server is.
+    together: list[Turn] = field(default_factory=list, repr=False, compare=False)
+    # How many turns this process opened: a sandbox forked later must not inherit them.
+    opened: ClassVar[int] = 0
 
 
 @dataclass
@@ -252,6 +257,7 @@ class FeedServer:
     def open_turn(self, prompt: str, tokens: tuple[str, ...], delivered: Gate) -> Turn:
         """Serve calls presenting ``prompt`` with ``tokens`` from now on, gated on ``delivered``."""
         turn = Turn(prompt, tokens, delivered)
+        Turn.opened += 1
         with self._changed:
             self.turns.append(turn)
         self.wake()
@@ -448,10 +454,13 @@ class FeedServer:
     def _may_release(self, call: _Call, turn: Turn) -> bool:
         """True once token ``cursor`` may go; marks the turn stalled when it waited too long."""
         k, now = call.cursor, time.monotonic()
-        if k == 0 or turn.log.stalled:
+        if turn.log.stalled:
             return True
         if call.waiting_since is None:
             call.waiting_since = now
+        if k == 0:  # a server that serves one request at a time still gets its tokens
+            started = all(other.log.calls for other in turn.together)
+            return started or now - call.waiting_since >= self.stall_after
         if turn.delivered(k):
             return True
         if now - call.waiting_since < self.stall_after:

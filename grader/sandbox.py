@@ -26,6 +26,7 @@ from typing import Any
 
 from grader import cgroups, files, jail, output_log
 from grader.contract import EXERCISES, Exercise
+from grader.feed import Turn
 from grader.loader import SubmissionError
 from grader.probe import EXERCISE_HEADER, PING_PATH
 from grader.probe_reply import fetch_json
@@ -135,6 +136,8 @@ class Sandbox:
         self.group = self._new_group()
         plan_fds = self._prepare()
         plan = self._plan(*plan_fds)
+        if Turn.opened:  # the feed state of earlier requests may linger as garbage: drop it
+            gc.collect()
         try:
             ours = (self._info_fd, self._status_fd, self._folder_fd)
             self.pid = jail.start_init(plan, close_in_child=ours)
