@@ -9,6 +9,7 @@ hangs it, the runner starts another for the exercises still to grade.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import functools
 import gc
@@ -424,7 +425,11 @@ def warm_up() -> None:
     """Import what every server child and the client need once, before forking many of them."""
     import httpx2
 
+    import grader.http_client  # noqa: F401
+    from grader.sse import STREAM_ENCODING
+
     httpx2.HTTPTransport(verify=False).close()  # the first transport of a process costs ~30 ms
+    codecs.lookup(STREAM_ENCODING)  # its module is imported on a stream's first event
     jail.preload_server()
     # Keep the garbage collector off everything loaded so far: a forked child then shares
     # those pages instead of copying each one the collector would touch.

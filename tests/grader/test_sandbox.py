@@ -739,3 +739,41 @@ def test_a_sandbox_dies_with_the_grader_that_started_it(tmp_path: Path) -> None:
             grader.stdout.close()
             grader.stderr.close()
         assert leftovers(started) == []
+
+
+GRADE_AFTER_WARM_UP = """
+import sys
+from pathlib import Path
+
+from grader.jail import foreign_modules
+from grader.runner import grade_submission
+from grader.sandbox import Limits, warm_up
+
+warm_up()
+found = foreign_modules()
+before = set(sys.modules)
+result = grade_submission(Path(sys.argv[1]), Limits(timeout=5.0))
+assert not result.ungraded, result.ungraded
+print(sorted(set(sys.modules) - before))
+print(foreign_modules() is found)
+"""
+
+
+def test_grading_after_warm_up_imports_nothing_new(tmp_path: Path) -> None:
+    """A batch's workers fork from a process that ran warm_up(): grading imports nothing more.
+
+    Each submission is graded by a child of its own, which would otherwise import
+    the same modules again, and its sandboxes keep the foreign modules found before
+    the workers were forked instead of scanning every module again.
+    """
+    folder = make_submission(tmp_path / "submission")
+    done = subprocess.run(
+        [sys.executable, "-c", GRADE_AFTER_WARM_UP, str(folder)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[:2] == ["[]", "True"], done.stdout
