@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from grader.contract import EX1, EX2, EXERCISES
-from tests.demo.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, unavailable
+from tests.browser_support import ARTIFACTS, chromium
 from tests.lab_support import AS_WE_ARE, bootstrap_lab, give_to, unprivileged
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -69,21 +69,8 @@ def stream_lines():
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    executable = os.environ.get("CHROMIUM_PATH", CHROMIUM)
-    if not Path(executable).is_file():
-        unavailable(f"Chromium not found at {executable} (set CHROMIUM_PATH to use another)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        unavailable(f"the playwright package is not installed ({exc})")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable, args=CHROMIUM_ARGS, timeout=PAGE_TIMEOUT_MS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium(PAGE_TIMEOUT_MS) as launched:
+        yield launched
 
 
 @contextmanager

@@ -5,30 +5,15 @@ Chromium is Debian's /usr/bin/chromium, or the executable named by CHROMIUM_PATH
 """
 
 import json
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from lessons.demo.sse_client import watch_events
+from tests.browser_support import ARTIFACTS, chromium
 
 pytestmark = pytest.mark.browser
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO_ROOT / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-# Flags that let Debian's Chromium run headless as root in a container, quietly.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WAIT_MS = 20_000
 FILL_SPANS_TRACK = """() => {
   const fill = document.getElementById("fill").getBoundingClientRect().width;
@@ -37,31 +22,10 @@ FILL_SPANS_TRACK = """() => {
 }"""
 
 
-def unavailable(reason: str) -> None:
-    """Skip locally, but fail under CI, where the browser tests must run."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true but the browser tests cannot run: {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    executable = os.environ.get("CHROMIUM_PATH", CHROMIUM)
-    if not Path(executable).is_file():
-        unavailable(f"Chromium not found at {executable} (set CHROMIUM_PATH to use another)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        unavailable(f"the playwright package is not installed ({exc})")
-    # Playwright gives every launch a fresh temporary profile (user data dir) of its own.
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable, args=CHROMIUM_ARGS, timeout=WAIT_MS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium(WAIT_MS) as launched:
+        yield launched
 
 
 @pytest.fixture

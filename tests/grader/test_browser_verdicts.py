@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
@@ -31,6 +30,7 @@ from grader.contract import EX2, EX3, Exercise, exercise
 from grader.decoding import ACCEPT_ENCODING
 from grader.transcript import MAX_BODY_BYTES, StreamReader, Transcript
 from lessons.demo.serve import serve_in_thread
+from tests.browser_support import chromium
 from tests.grader.test_cli import grader, report
 from tests.grader.test_sandbox import ROOT, make_submission, reference
 
@@ -285,7 +285,6 @@ def test_a_submission_sending_latin1_fails_saying_browsers_refuse_it(tmp_path: P
 
 # --- Chromium's EventSource on the same streams --------------------------------------------
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 LISTEN = """async (url) => await new Promise((resolve) => {
   const source = new EventSource(url);
   const messages = [];
@@ -301,24 +300,10 @@ LISTEN_MS = 8000
 
 @pytest.fixture(scope="module")
 def chromium_page(server: str) -> Iterator[Any]:
-    from tests.demo.test_browser import CHROMIUM_ARGS, unavailable
-
-    if not Path(CHROMIUM).is_file():
-        unavailable(f"Chromium not found at {CHROMIUM} (set CHROMIUM_PATH to use another)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        unavailable(f"the playwright package is not installed ({exc})")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=30_000
-        )
-        try:
-            tab = browser.new_page()
-            tab.goto(server)
-            yield tab
-        finally:
-            browser.close()
+    with chromium(30_000) as browser:
+        tab = browser.new_page()
+        tab.goto(server)
+        yield tab
 
 
 def shown_by_chromium(tab: Any, url: str) -> list[str]:
