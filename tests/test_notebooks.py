@@ -19,10 +19,16 @@ from tests.notebook_support import (
 NOTEBOOKS = notebook_paths()
 EXAMPLE_MODULES = sorted(p for p in EXAMPLES_DIR.glob("*.py") if p.name != "__init__.py")
 LESSON_EXAMPLES = ("stream.py", "events.py", "progress.py")
+LESSON_NOTEBOOKS = (
+    "01_streaming_and_sse.ipynb",
+    "02_beyond_the_lesson.ipynb",
+    "03_sse_wire_format.ipynb",
+    "04_see_it_stream.ipynb",
+)
 
 
-def test_lesson_notebooks_exist():
-    assert len(NOTEBOOKS) >= 3, [p.name for p in NOTEBOOKS]
+def test_every_lesson_notebook_is_found_and_checked():
+    assert [p.name for p in NOTEBOOKS] == list(LESSON_NOTEBOOKS)
 
 
 def test_lesson_examples_are_all_checked():
@@ -113,13 +119,37 @@ def test_a_difference_names_the_notebook_and_cell_with_a_diff():
     assert "+event 2" in message
 
 
-def test_errors_are_compared_by_name_and_value():
-    def error(value: str) -> dict:
-        return nbformat.v4.new_output("error", ename="ValueError", evalue=value, traceback=[])
+def error(ename: str, evalue: str, traceback: str = "") -> dict:
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[traceback])
 
-    assert comparable_outputs(code_cell([error("bad")])) != comparable_outputs(
-        code_cell([error("worse")])
+
+def error_differences(committed: dict, executed: dict) -> list[str]:
+    """What the re-execution test reports when one cell's output changed like this."""
+    before, after = (
+        nbformat.v4.new_notebook(cells=[code_cell([o])]) for o in (committed, executed)
     )
+    return output_differences(Path("07_demo.ipynb"), before, after)
+
+
+@pytest.mark.parametrize(
+    ("executed", "removed", "added"),
+    [
+        (error("ValueError", "worse"), "ValueError: bad", "ValueError: worse"),
+        (error("TypeError", "bad"), "ValueError: bad", "TypeError: bad"),
+        (stdout("bad\n"), "ValueError: bad", "bad"),
+    ],
+    ids=["value", "name", "no error"],
+)
+def test_an_error_that_changed_is_reported_with_both_versions(executed, removed, added):
+    [message] = error_differences(error("ValueError", "bad"), executed)
+    assert f"-{removed}" in message.splitlines()
+    assert f"+{added}" in message.splitlines()
+
+
+def test_an_error_whose_traceback_alone_changed_is_the_same():
+    committed = error("ValueError", "bad", 'File "/home/a/x.py", line 3, in <module>')
+    executed = error("ValueError", "bad", 'File "/tmp/b/x.py", line 9, in <module>')
+    assert error_differences(committed, executed) == []
 
 
 def test_an_unexecuted_or_foreign_kernel_notebook_is_rejected():
