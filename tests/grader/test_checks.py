@@ -34,7 +34,7 @@ from grader.loopwatch import LoopWatch, StreamTimes
 from grader.results import Check, Chunk, ExerciseResult
 from grader.runner import grade_in_process
 from grader.transcript import MAX_BODY_BYTES, MAX_CHUNKS, MAX_EVENTS, StreamReader, Transcript
-from tests.grader.test_loader import line_of
+from tests.grader.helpers import line_of
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 3.0  # per exercise, in-process

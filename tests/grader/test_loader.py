@@ -10,6 +10,7 @@ import pytest
 
 from grader.contract import EX1, EX2, EX3, Exercise
 from grader.loader import SubmissionError, check_app, load_exercise
+from tests.grader.helpers import line_of
 
 APP = "from fastapi import FastAPI\n\napp = FastAPI()\n"
 
@@ -20,11 +21,6 @@ def write(folder: Path, ex: Exercise, source: str) -> str:
     text = textwrap.dedent(source)
     (folder / ex.filename).write_text(text, encoding="utf-8")
     return text
-
-
-def line_of(source: str, text: str) -> int:
-    """The 1-based number of the first line of ``source`` holding ``text``."""
-    return next(n for n, line in enumerate(source.splitlines(), start=1) if text in line)
 
 
 def load_error(folder: Path, ex: Exercise) -> SubmissionError:
