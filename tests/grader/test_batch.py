@@ -17,6 +17,7 @@ import psutil
 import pytest
 
 from grader.contract import EX1, EXERCISES
+from tests.grader.helpers import saved
 from tests.grader.test_cli import GRADER, RUN_LIMIT, grader, report
 from tests.grader.test_sandbox import (
     ROOT,
@@ -46,11 +47,6 @@ def make_class(folder: Path, names: list[str], slow: float | None = None) -> Pat
     for name in names:
         make_submission(folder / name, {EX1: slow_ex1(slow)} if slow else None)
     return folder
-
-
-def saved(results: Path) -> dict[str, int]:
-    """The record files in a results folder and their modification times."""
-    return {path.name: path.stat().st_mtime_ns for path in results.glob("*.json")}
 
 
 def progress_lines(stderr: str) -> list[str]:
