@@ -4,9 +4,6 @@ The layout logic (v1 and v2, cgroup namespaces, delegation) is tested on
 mountinfo and /proc/self/cgroup texts and on a folder laid out like a cgroup
 tree; limits, accounting and killing on the machine's real cgroups, which
 needs root or a delegated subtree (skipped with the reason otherwise).
-
-Also home of ``delegated``, which the hostile and cleanup tests use to give an
-ordinary user a cgroup subtree of its own, as systemd's Delegate=yes does.
 """
 
 from __future__ import annotations
@@ -18,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -217,31 +214,6 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
-
-
-# --- delegation, for the tests that grade as an ordinary user ------------------------------
-
-
-@contextmanager
-def delegated(name: str) -> Iterator[tuple[str, ...]]:
-    """A command prefix that starts the grader in a pids cgroup of its own (as root).
-
-    The machine's own pids cgroup may be the hierarchy's root, which no one
-    but root may write: a process moved into a folder of its own, owned by
-    the user it runs as, may make cgroups there as a delegated user would.
-    Yields () when this process is not root or there is no v1 pids hierarchy.
-    """
-    folder = Path("/sys/fs/cgroup/pids") / name
-    if os.getuid() != 0 or not folder.parent.is_dir():
-        yield ()
-        return
-    folder.mkdir(exist_ok=True)
-    try:
-        join = f'echo $$ > {folder}/cgroup.procs && exec "$@"'
-        yield ("sh", "-c", join, "sh")
-    finally:
-        cgroups.sweep_stale(folder)
-        cgroups.Group(False, {"pids": folder}).remove()
 
 
 # --- a machine that refuses ------------------------------------------------------------------

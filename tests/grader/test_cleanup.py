@@ -25,7 +25,7 @@ import pytest
 
 from grader import cgroups
 from grader.contract import EX1
-from tests.grader.test_cgroups import delegated
+from tests.grader.helpers import delegated
 from tests.grader.test_cli import GRADER, RUN_LIMIT, grader, without_root
 from tests.grader.test_hostile import (
     CORPUS,

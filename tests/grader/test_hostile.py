@@ -32,7 +32,7 @@ import pytest
 from grader.contract import EXERCISE_IDS
 from grader.report import render
 from grader.results import MAX_RECORD_BYTES, from_record
-from tests.grader.test_cgroups import delegated
+from tests.grader.helpers import delegated
 from tests.grader.test_cli import GRADER, grader, without_root
 from tests.grader.test_sandbox import (
     Listener,
