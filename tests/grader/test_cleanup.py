@@ -25,15 +25,15 @@ import pytest
 
 from grader import cgroups
 from grader.contract import EX1
-from tests.grader.helpers import delegated
-from tests.grader.test_cli import GRADER, RUN_LIMIT, grader, without_root
-from tests.grader.test_hostile import (
+from tests.grader.helpers import (
     CORPUS,
     SYSV_KEY,
     adopting_orphans,
+    delegated,
     ipc_objects,
     living_children,
 )
+from tests.grader.test_cli import GRADER, RUN_LIMIT, grader, without_root
 from tests.grader.test_sandbox import describe, kill_all, make_submission, wait_until
 
 CLASS_SIZE = 3

@@ -26,14 +26,14 @@ from typing import Any
 import pytest
 
 from grader.contract import EXERCISE_IDS
-from tests.grader.test_cli import GRADER, without_root
-from tests.grader.test_hostile import (
+from tests.grader.helpers import (
     adopting_orphans,
     failure_text,
     last_document,
     living_children,
     settle,
 )
+from tests.grader.test_cli import GRADER, without_root
 from tests.grader.test_sandbox import describe, kill_all
 
 ROOT = Path(__file__).resolve().parents[2]

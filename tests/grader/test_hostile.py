@@ -11,7 +11,6 @@ attacked, gained nothing, and left nothing behind.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import re
@@ -21,7 +20,7 @@ import subprocess
 import tempfile
 import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,18 +31,25 @@ import pytest
 from grader.contract import EXERCISE_IDS
 from grader.report import render
 from grader.results import MAX_RECORD_BYTES, from_record
-from tests.grader.helpers import delegated
+from tests.grader.helpers import (
+    CORPUS,
+    ROOT,
+    SYSV_KEY,
+    adopting_orphans,
+    delegated,
+    failure_text,
+    ipc_objects,
+    last_document,
+    living_children,
+    settle,
+)
 from tests.grader.test_cli import GRADER, grader, without_root
 from tests.grader.test_sandbox import (
     Listener,
     describe,
     kill_all,
-    processes_mentioning,
-    wait_until,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT / "tests" / "corpus" / "hostile"
 CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
 TIMEOUT = "5"
 # Two at a time: the corpus's own CPU burners then do not starve the timing checks of
@@ -51,7 +57,6 @@ TIMEOUT = "5"
 JOBS = "2"
 MEMORY = "256"  # MiB: the memory hogs reach it quickly, and the shared machine keeps its RAM
 TARGET = "target.py"  # a case's own settings, rewritten in the copy with the test's values
-PR_SET_CHILD_SUBREAPER = 36
 MAX_MESSAGE = 2000  # characters a student-facing message may have
 SECRET_NAME = "SSE_KIT_CLASSROOM_TOKEN"
 FORGED = "FORGED"  # what every forged result says
@@ -59,8 +64,6 @@ SLEEPER = ["sleep", "3600"]
 PRINTED = "FLOOD"  # what the flooding case prints
 STRAY_RESULTS = Path("/tmp/results.json")  # where one case drops a forged file
 VERDICT_LINE = re.compile(r"ex\d\s+(PASS|FAIL)\b")
-SYSV_KEY = 0x55E5E001  # the key of the System V segment one case leaves behind
-SYSV_TABLES = tuple(Path("/proc/sysvipc") / table for table in ("shm", "msg", "sem"))
 
 
 @dataclass
@@ -79,49 +82,6 @@ class Batch:
     secret: str
     left_in_tmp: list[str]
     ipc_left: list[str]
-
-
-def last_document(stdout: str) -> dict[str, Any]:
-    """The last JSON object of stdout (the grader's report, even if something printed before)."""
-    decoder = json.JSONDecoder()
-    starts = [
-        i for i, char in enumerate(stdout) if char == "{" and (i == 0 or stdout[i - 1] == "\n")
-    ]
-    for start in reversed(starts):
-        try:
-            document, end = decoder.raw_decode(stdout, start)
-        except json.JSONDecodeError:
-            continue
-        if not stdout[end:].strip() and "submissions" in document:
-            return document
-    pytest.fail(f"no JSON report on stdout: {stdout[-2000:]!r}")
-
-
-@contextmanager
-def adopting_orphans() -> Iterator[None]:
-    """Become the subreaper of our descendants: a process that escapes its parent comes to us."""
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-    prctl(PR_SET_CHILD_SUBREAPER, 1)
-    try:
-        yield
-    finally:
-        prctl(PR_SET_CHILD_SUBREAPER, 0)
-
-
-def living_children(ignore: set[int]) -> list[psutil.Process]:
-    """Our descendants still running, other than ``ignore``; ended ones are reaped."""
-    living = []
-    for child in psutil.Process().children(recursive=True):
-        if child.pid in ignore:
-            continue
-        try:
-            if child.status() == psutil.STATUS_ZOMBIE:
-                os.waitpid(child.pid, os.WNOHANG)
-            else:
-                living.append(child)
-        except (psutil.Error, ChildProcessError):
-            continue
-    return living
 
 
 def prepare(tmp: Path, port: int, decoy: int) -> Path:
@@ -159,23 +119,6 @@ def sleepers() -> list[psutil.Process]:
         with suppress(psutil.Error):
             if proc.cmdline() == SLEEPER and proc.status() != psutil.STATUS_ZOMBIE:
                 found.append(proc)
-    return found
-
-
-def settle(marker: str) -> list[psutil.Process]:
-    """The processes still mentioning ``marker`` once they had a bounded time to end."""
-    wait_until(lambda: not processes_mentioning(marker))
-    return processes_mentioning(marker)
-
-
-def ipc_objects() -> set[str]:
-    """Every System V IPC object of the machine, as "table key id"."""
-    found = set()
-    for table in SYSV_TABLES:
-        with suppress(OSError):
-            for row in table.read_text().splitlines()[1:]:
-                key, ident = row.split()[:2]
-                found.add(f"{table.name} {int(key):#x} {ident}")
     return found
 
 
@@ -250,11 +193,6 @@ def entry(batch: Batch, case: str) -> dict[str, Any]:
     """The report's entry for one case."""
     label = str(batch.copy / case)
     return next(s for s in batch.document["submissions"] if s["submission"] == label)
-
-
-def failure_text(exercise: dict[str, Any]) -> str:
-    """The messages of an exercise's failed checks, joined."""
-    return "\n".join(c["message"] for c in exercise["checks"] if not c["passed"])
 
 
 # --- the batch as a whole ----------------------------------------------------------------
