@@ -17,8 +17,7 @@ import psutil
 import pytest
 
 from grader.contract import EX1, EXERCISES
-from tests.grader.helpers import saved
-from tests.grader.test_cli import GRADER, RUN_LIMIT, grader, report
+from tests.grader.helpers import GRADER, RUN_LIMIT, grader, report, saved
 from tests.grader.test_sandbox import (
     ROOT,
     describe,

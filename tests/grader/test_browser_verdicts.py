@@ -31,7 +31,7 @@ from grader.decoding import ACCEPT_ENCODING
 from grader.transcript import MAX_BODY_BYTES, StreamReader, Transcript
 from lessons.demo.serve import serve_in_thread
 from tests.browser_support import chromium
-from tests.grader.test_cli import grader, report
+from tests.grader.helpers import grader, report
 from tests.grader.test_sandbox import ROOT, make_submission, reference
 
 EVENTS = ["première ✓", "second: 🙂", "  third, spaced"]

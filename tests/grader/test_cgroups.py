@@ -22,7 +22,7 @@ import pytest
 
 from grader import cgroups
 from grader.cgroups import Batch, Layout, Unavailable, find_layout, parse_membership, parse_mounts
-from tests.grader.test_cli import GRADER, grader, without_root
+from tests.grader.helpers import GRADER, grader, without_root
 from tests.grader.test_sandbox import make_submission
 
 MiB = 1 << 20

@@ -27,13 +27,16 @@ from grader import cgroups
 from grader.contract import EX1
 from tests.grader.helpers import (
     CORPUS,
+    GRADER,
+    RUN_LIMIT,
     SYSV_KEY,
     adopting_orphans,
     delegated,
+    grader,
     ipc_objects,
     living_children,
+    without_root,
 )
-from tests.grader.test_cli import GRADER, RUN_LIMIT, grader, without_root
 from tests.grader.test_sandbox import describe, kill_all, make_submission, wait_until
 
 CLASS_SIZE = 3

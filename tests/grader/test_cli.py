@@ -1,15 +1,13 @@
 """The command line as instructors and the notebook run it: exit statuses, JSON, options, script.
 
 Every test runs ``python -m grader`` (or the ``sse-grader`` console script) in a
-subprocess, the way it is used. The helpers here are shared with the batch and
-hostile-corpus tests.
+subprocess, the way it is used.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,11 +17,10 @@ import jsonschema
 import pytest
 
 from grader.contract import EX1, EX2, EX3, EXERCISE_IDS
+from tests.grader.helpers import GRADER, grader, report, without_root
 from tests.grader.test_sandbox import ROOT, Listener, make_submission, reference
 
-GRADER = (sys.executable, "-m", "grader")
 CONSOLE_SCRIPT = Path(sys.executable).parent / "sse-grader"
-RUN_LIMIT = 180  # seconds any one grader run may take before the test gives up on it
 USAGE_ERROR = "python -m grader: error: "
 DOCUMENTED_OPTIONS = (
     "--submissions",
@@ -49,49 +46,6 @@ FORMATS = ("text", "json", "gradescope", "junit", "csv")
 SUBMISSION_KEYS = ["submission", "score", "max_score", "exercises"]
 EXERCISE_KEYS = ["id", "passed", "score", "max_score", "checks"]
 CHECK_KEYS = ["name", "passed", "message"]
-
-
-def without_root() -> tuple[str, ...]:
-    """A command prefix that runs the grader as an ordinary user (1000), or skips saying why.
-
-    In a user namespace of its own, mapped onto ours: the files it reads are still ours, so
-    the interpreter is found wherever it lives, but the grader has no root powers and takes
-    the way it takes on an instructor's laptop.
-    """
-    command = ("unshare", "--user", "--map-user=1000", "--map-group=1000")
-    if shutil.which(command[0]) is None:
-        pytest.skip("util-linux's unshare is not installed: no ordinary user to grade as")
-    probe = subprocess.run([*command, "id", "-u"], capture_output=True, text=True, check=False)
-    if probe.stdout.strip() != "1000":
-        pytest.skip(f"user namespaces are unavailable here: {probe.stderr.strip()}")
-    return command
-
-
-def grader(
-    *args: str,
-    cwd: Path = ROOT,
-    env: dict[str, str] | None = None,
-    command: tuple[str, ...] = GRADER,
-    timeout: float = RUN_LIMIT,
-) -> subprocess.CompletedProcess[str]:
-    """Run the grader with ``args``; its exit status and everything it wrote."""
-    return subprocess.run(
-        [*command, *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def report(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    """The JSON report a run printed, which must be all of its stdout."""
-    try:
-        return json.loads(done.stdout)
-    except json.JSONDecodeError as exc:
-        pytest.fail(f"stdout is not one JSON document ({exc}); stderr: {done.stderr[-2000:]}")
 
 
 def exercise_ids(document: dict[str, Any]) -> list[list[str]]:

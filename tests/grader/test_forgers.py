@@ -27,13 +27,14 @@ import pytest
 
 from grader.contract import EXERCISE_IDS
 from tests.grader.helpers import (
+    GRADER,
     adopting_orphans,
     failure_text,
     last_document,
     living_children,
     settle,
+    without_root,
 )
-from tests.grader.test_cli import GRADER, without_root
 from tests.grader.test_sandbox import describe, kill_all
 
 ROOT = Path(__file__).resolve().parents[2]

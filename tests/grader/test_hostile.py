@@ -33,17 +33,19 @@ from grader.report import render
 from grader.results import MAX_RECORD_BYTES, from_record
 from tests.grader.helpers import (
     CORPUS,
+    GRADER,
     ROOT,
     SYSV_KEY,
     adopting_orphans,
     delegated,
     failure_text,
+    grader,
     ipc_objects,
     last_document,
     living_children,
     settle,
+    without_root,
 )
-from tests.grader.test_cli import GRADER, grader, without_root
 from tests.grader.test_sandbox import (
     Listener,
     describe,

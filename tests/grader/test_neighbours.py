@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.grader.helpers import CORPUS, last_document
-from tests.grader.test_cli import grader
+from tests.grader.helpers import CORPUS, grader, last_document
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
