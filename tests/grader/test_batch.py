@@ -17,14 +17,18 @@ import psutil
 import pytest
 
 from grader.contract import EX1, EXERCISES
-from tests.grader.helpers import GRADER, RUN_LIMIT, grader, report, saved
-from tests.grader.test_sandbox import (
+from tests.grader.helpers import (
+    GRADER,
     ROOT,
+    RUN_LIMIT,
     describe,
+    grader,
     kill_all,
     make_submission,
     processes_mentioning,
     reference,
+    report,
+    saved,
     wait_until,
 )
 

@@ -31,8 +31,7 @@ from grader.decoding import ACCEPT_ENCODING
 from grader.transcript import MAX_BODY_BYTES, StreamReader, Transcript
 from lessons.demo.serve import serve_in_thread
 from tests.browser_support import chromium
-from tests.grader.helpers import grader, report
-from tests.grader.test_sandbox import ROOT, make_submission, reference
+from tests.grader.helpers import ROOT, grader, make_submission, reference, report
 
 EVENTS = ["première ✓", "second: 🙂", "  third, spaced"]
 SPACING = 0.15  # seconds between events, so each one arrives in a chunk of its own

@@ -22,8 +22,7 @@ import pytest
 
 from grader import cgroups
 from grader.cgroups import Batch, Layout, Unavailable, find_layout, parse_membership, parse_mounts
-from tests.grader.helpers import GRADER, grader, without_root
-from tests.grader.test_sandbox import make_submission
+from tests.grader.helpers import GRADER, grader, make_submission, without_root
 
 MiB = 1 << 20
 

@@ -32,12 +32,15 @@ from tests.grader.helpers import (
     SYSV_KEY,
     adopting_orphans,
     delegated,
+    describe,
     grader,
     ipc_objects,
+    kill_all,
     living_children,
+    make_submission,
+    wait_until,
     without_root,
 )
-from tests.grader.test_sandbox import describe, kill_all, make_submission, wait_until
 
 CLASS_SIZE = 3
 HOLD = 60  # seconds each sandbox would go on if nothing ended it

@@ -17,8 +17,16 @@ import jsonschema
 import pytest
 
 from grader.contract import EX1, EX2, EX3, EXERCISE_IDS
-from tests.grader.helpers import GRADER, grader, report, without_root
-from tests.grader.test_sandbox import ROOT, Listener, make_submission, reference
+from tests.grader.helpers import (
+    GRADER,
+    ROOT,
+    Listener,
+    grader,
+    make_submission,
+    reference,
+    report,
+    without_root,
+)
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "sse-grader"
 USAGE_ERROR = "python -m grader: error: "

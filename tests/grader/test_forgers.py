@@ -29,13 +29,14 @@ from grader.contract import EXERCISE_IDS
 from tests.grader.helpers import (
     GRADER,
     adopting_orphans,
+    describe,
     failure_text,
+    kill_all,
     last_document,
     living_children,
     settle,
     without_root,
 )
-from tests.grader.test_sandbox import describe, kill_all
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "corpus" / "forgers"

@@ -36,20 +36,18 @@ from tests.grader.helpers import (
     GRADER,
     ROOT,
     SYSV_KEY,
+    Listener,
     adopting_orphans,
     delegated,
+    describe,
     failure_text,
     grader,
     ipc_objects,
+    kill_all,
     last_document,
     living_children,
     settle,
     without_root,
-)
-from tests.grader.test_sandbox import (
-    Listener,
-    describe,
-    kill_all,
 )
 
 CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())

@@ -209,7 +209,7 @@ def test_a_server_reads_python_and_its_own_copy_but_nothing_of_the_kit(tmp_path:
     import fastapi
 
     from grader.contract import EX1
-    from tests.grader.test_sandbox import reference, sandbox
+    from tests.grader.helpers import reference, sandbox
 
     package = Path(landlock.__file__).resolve().parent
     targets = {

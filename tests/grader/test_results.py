@@ -18,8 +18,7 @@ from grader.contract import EX1, EX2, EXERCISES
 from grader.fingerprint import setup_fingerprint, submission_fingerprint
 from grader.results import Check, ExerciseResult, SubmissionResult, to_record
 from grader.sandbox import Limits
-from tests.grader.helpers import grader, report, saved
-from tests.grader.test_sandbox import ROOT, make_submission
+from tests.grader.helpers import ROOT, grader, make_submission, report, saved
 
 STUB = (ROOT / "exercises" / EX2.filename).read_text(encoding="utf-8")
 SETUP = setup_fingerprint(Limits(), EXERCISES)

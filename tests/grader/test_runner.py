@@ -21,7 +21,7 @@ from grader.contract import EX1, EX2, EX3, EXERCISES
 from grader.probe import EXERCISE_HEADER, Dispatch
 from grader.runner import grade_submission, grading_order
 from grader.sandbox import Limits
-from tests.grader.test_sandbox import make_submission, reference, serving
+from tests.grader.helpers import make_submission, reference, serving
 
 QUICK = Limits(timeout=3.0)
 

@@ -4,10 +4,6 @@ A sandbox is two processes: init (the grader's child, PID 1 of a fresh PID
 namespace) and the server (PID 2, init's first child), which serves every
 exercise app of the submission. The tests find the server through init, and
 judge the namespace by who is in it.
-
-Also home of the helpers the hostile-corpus and batch tests share: a loopback
-listener that counts connections, and ways to find the processes a sandbox
-started.
 """
 
 from __future__ import annotations
@@ -16,15 +12,10 @@ import importlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import textwrap
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 
 import httpx2
@@ -32,65 +23,33 @@ import psutil
 import pytest
 
 from grader import fixtures
-from grader.contract import EX1, EX2, EXERCISES, Exercise
+from grader.contract import EX1, EX2, Exercise
 from grader.loader import SubmissionError
 from grader.probe import INPUTS_HEADER, encode_inputs
 from grader.sandbox import SERVER_SOCKET, Limits, MiB, Sandbox, warm_up
+from tests.grader.helpers import (
+    FAST,
+    ROOT,
+    SETTLE,
+    SOLUTIONS,
+    Listener,
+    describe,
+    make_submission,
+    reference,
+    sandbox,
+    serving,
+    wait_until,
+    with_code,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-SOLUTIONS = ROOT / "solutions"
-FAST = Limits(timeout=5.0)
 PRIVATE_TEXT = "only root may read this"
-SETTLE = 5.0  # seconds processes get to disappear after their sandbox is gone
-POLL = 0.05
 NO_NAMESPACES = "namespace unavailable"
 JAIL_ENVIRONMENT = {"HOME", "TMPDIR", "PATH", "LANG", "PYTHONDONTWRITEBYTECODE"}
 SERVER_IN_NAMESPACE = 2  # init is PID 1 of the namespace, the server the first process it starts
 SPAWNED = 1 + 1 + 1 + 5 + 1  # SPAWNER's namespace: init, server, sleep, forks, daemon
 
 
-# --- helpers shared with test_hostile.py and test_batch.py -------------------------------
-
-
-class Listener:
-    """A TCP listener on loopback that accepts and counts connections; a context manager."""
-
-    def __init__(self) -> None:
-        self._socket = socket.create_server(("127.0.0.1", 0))
-        self._socket.settimeout(POLL)
-        self.port: int = self._socket.getsockname()[1]
-        self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, name="test-listener", daemon=True)
-
-    def __enter__(self) -> Listener:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._socket.close()
-
-    def _accept(self) -> None:
-        """Count every connection until stopped."""
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._socket.accept()
-            except TimeoutError:
-                continue
-            self.connections += 1
-            conn.close()
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = SETTLE) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` passes; say whether it held."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(POLL)
-    return True
+# --- helpers of this file ----------------------------------------------------------------
 
 
 def alive(pid: int) -> bool:
@@ -101,113 +60,16 @@ def alive(pid: int) -> bool:
         return False
 
 
-def processes_mentioning(text: str) -> list[psutil.Process]:
-    """Living processes whose command line, working folder or environment mention ``text``."""
-    found = []
-    for proc in psutil.process_iter():
-        try:
-            if proc.status() == psutil.STATUS_ZOMBIE:
-                continue
-            fields = [*proc.cmdline(), proc.cwd(), *proc.environ().values()]
-        except psutil.Error:
-            continue
-        if any(text in field for field in fields):
-            found.append(proc)
-    return found
-
-
-def describe(procs: list[psutil.Process]) -> list[str]:
-    """Pid and command line of each process, for assertion messages."""
-    described = []
-    for proc in procs:
-        try:
-            described.append(f"{proc.pid}: {' '.join(proc.cmdline())}")
-        except psutil.Error:
-            described.append(f"{proc.pid}: (gone)")
-    return described
-
-
-def kill_all(procs: list[psutil.Process]) -> None:
-    """SIGKILL processes a failing test found, so one failure does not leak into the next."""
-    for proc in procs:
-        with suppress(psutil.Error):
-            proc.kill()
-
-
 def survivors(pids: list[int]) -> list[int]:
     """Those of ``pids`` still alive once they had a bounded time to end."""
     wait_until(lambda: not any(alive(pid) for pid in pids))
     return [pid for pid in pids if alive(pid)]
 
 
-def reference(ex: Exercise) -> str:
-    """The reference solution's source for ``ex``."""
-    return (SOLUTIONS / ex.filename).read_text(encoding="utf-8")
-
-
-def make_submission(folder: Path, sources: dict[Exercise, str] | None = None) -> Path:
-    """A submission folder: the reference solutions, except the modules ``sources`` replaces."""
-    folder.mkdir(parents=True)
-    for ex in EXERCISES:
-        text = (sources or {}).get(ex) or reference(ex)
-        (folder / ex.filename).write_text(text, encoding="utf-8")
-    return folder
-
-
-# --- helpers of this file ----------------------------------------------------------------
-
-
 @pytest.fixture(scope="module", autouse=True)
 def _warm() -> None:
     """Import the server's dependencies once, so every sandbox forks ready to serve."""
     warm_up()
-
-
-def with_code(extra: str, ex: Exercise = EX1) -> str:
-    """The reference solution of ``ex`` followed by ``extra`` at module level."""
-    return reference(ex) + "\n\n" + textwrap.dedent(extra)
-
-
-@contextmanager
-def real_std_streams() -> Iterator[None]:
-    """Fork with the interpreter's own sys.stdout/stderr, as the command line does.
-
-    pytest swaps in capture objects whose file descriptors the jail closes; a
-    submission's print() would then fail for reasons of the test, not its own.
-    """
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-    try:
-        yield
-    finally:
-        sys.stdout, sys.stderr = saved
-
-
-@contextmanager
-def sandbox(
-    tmp: Path, source: str | None, limits: Limits = FAST, ex: Exercise = EX1
-) -> Iterator[Sandbox]:
-    """A started sandbox serving ``source`` as ``ex``'s module (None: the module is missing)."""
-    folder = tmp / "submission"
-    folder.mkdir(parents=True)
-    if source is not None:
-        (folder / ex.filename).write_text(source, encoding="utf-8")
-    with serving(folder, (ex,), limits) as box:
-        yield box
-
-
-@contextmanager
-def serving(
-    folder: Path, exercises: tuple[Exercise, ...], limits: Limits = FAST
-) -> Iterator[Sandbox]:
-    """A started sandbox serving ``exercises`` of a submission folder."""
-    # The jail's unprivileged user must reach its folder: pytest's tmp_path is private to root.
-    with (
-        tempfile.TemporaryDirectory(prefix="grader-test-") as workdir,
-        real_std_streams(),
-        Sandbox(folder, exercises, limits, Path(workdir), None) as box,
-    ):
-        yield box
 
 
 def startup_error(box: Sandbox, ex: Exercise = EX1) -> SubmissionError | None:

@@ -28,7 +28,7 @@ from grader.status import (
     StatusReader,
     parse,
 )
-from tests.grader.test_sandbox import make_submission, serving, with_code
+from tests.grader.helpers import make_submission, serving, with_code
 
 PLAN = (EX3, EX1, EX2)
 SLACK = 2.0  # a loaded machine may be late to notice a deadline; never by this much

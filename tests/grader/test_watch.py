@@ -14,7 +14,7 @@ import pytest
 
 from grader.contract import EX1, EX2, EX3, EXERCISES
 from grader.watch import saved_exercises
-from tests.grader.test_sandbox import ROOT, reference
+from tests.grader.helpers import ROOT, reference
 
 FOOTER = "for saves (Ctrl-C stops)"
 PASS_TIMEOUT_S = 120  # one grading pass, on a machine other tests keep busy
