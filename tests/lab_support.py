@@ -1,6 +1,7 @@
 """Start JupyterLab the way a student does, `python3 -m grader.bootstrap lab`, as root or not.
 
-Shared by the bootstrap test and the browser test of the notebook feedback. The
+Shared by the JupyterLab, bootstrap and notebook-feedback tests, with the
+loopback address, a free port and Jupyter's per-user folders they all use. The
 lab runs on a free loopback port with every per-user folder (Jupyter's, IPython's,
 the cache the hints are counted in) in a fresh temporary one, so nothing of the
 machine's own set-up leaks in and nothing is left behind.
@@ -29,13 +30,23 @@ from pathlib import Path
 import pytest
 
 from grader import bootstrap
-from tests.test_jupyterlab import JUPYTER_HOME_VARIABLES, LOOPBACK, free_port
 
+LOOPBACK = "127.0.0.1"
 STARTUP_TIMEOUT_S = 120
 STOP_TIMEOUT_S = 60  # the bootstrap gives the lab 20 s to stop before it kills it
 URL_LINE = re.compile(r"^bootstrap: JupyterLab is running; open (\S+)$", re.MULTILINE)
 ROOT_NOTE = "running as root, so JupyterLab starts with --allow-root"
 UNPRIVILEGED_USER = "nobody"
+# Every place Jupyter would read or write per-user state, redirected into a temp folder.
+JUPYTER_HOME_VARIABLES = {
+    "HOME": "home",
+    "JUPYTER_CONFIG_DIR": "config",
+    "JUPYTER_DATA_DIR": "data",
+    "JUPYTER_RUNTIME_DIR": "runtime",
+    "IPYTHONDIR": "ipython",
+    "JUPYTERLAB_SETTINGS_DIR": "lab-settings",
+    "JUPYTERLAB_WORKSPACES_DIR": "lab-workspaces",
+}
 HOME_VARIABLES = {**JUPYTER_HOME_VARIABLES, "XDG_CACHE_HOME": "cache"}
 # Lab settings (file under the settings folder -> values) that keep the page quiet and whole.
 LAB_SETTINGS = {
@@ -44,6 +55,13 @@ LAB_SETTINGS = {
     # Every cell stays in the page, so a test can find and screenshot any of them.
     "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
 }
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
 
 
 @dataclass(frozen=True)

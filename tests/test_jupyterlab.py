@@ -2,7 +2,6 @@
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -13,23 +12,13 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from tests.lab_support import JUPYTER_HOME_VARIABLES, LOOPBACK, free_port
 from tests.notebook_support import KERNEL_NAME, LESSONS_DIR, notebook_paths
 
-LOOPBACK = "127.0.0.1"
 STARTUP_TIMEOUT_S = 90
 POLL_INTERVAL_S = 0.25
 STOP_TIMEOUT_S = 20
 REQUEST_TIMEOUT_S = 10
-# Every place Jupyter would read or write per-user state, redirected into a temp folder.
-JUPYTER_HOME_VARIABLES = {
-    "HOME": "home",
-    "JUPYTER_CONFIG_DIR": "config",
-    "JUPYTER_DATA_DIR": "data",
-    "JUPYTER_RUNTIME_DIR": "runtime",
-    "IPYTHONDIR": "ipython",
-    "JUPYTERLAB_SETTINGS_DIR": "lab-settings",
-    "JUPYTERLAB_WORKSPACES_DIR": "lab-workspaces",
-}
 
 
 @dataclass(frozen=True)
@@ -45,13 +34,6 @@ class Lab:
         """GET a server API path, authenticated with the lab's token unless told otherwise."""
         headers = {"Authorization": f"token {self.token if token is None else token}"}
         return httpx2.get(self.url + path, headers=headers, timeout=REQUEST_TIMEOUT_S)
-
-
-def free_port() -> int:
-    """A loopback port that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
 
 
 def isolated_env(base: Path) -> dict[str, str]:

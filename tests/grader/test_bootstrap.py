@@ -14,8 +14,14 @@ import httpx2
 import pytest
 
 from grader import bootstrap
-from tests.lab_support import AS_WE_ARE, ROOT_NOTE, RunningLab, bootstrap_lab, unprivileged
-from tests.test_jupyterlab import LOOPBACK
+from tests.lab_support import (
+    AS_WE_ARE,
+    LOOPBACK,
+    ROOT_NOTE,
+    RunningLab,
+    bootstrap_lab,
+    unprivileged,
+)
 
 
 def check_served(lab: RunningLab) -> None:
