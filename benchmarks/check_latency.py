@@ -31,7 +31,7 @@ from typing import Any
 from jupyter_client.manager import start_new_kernel
 
 from benchmarks import timing
-from grader.contract import EXERCISE_IDS
+from grader.exercises import EXERCISE_IDS
 from grader.hints import ENV_FILE
 from tests.notebook_support import KERNEL_NAME, KERNEL_STARTUP_TIMEOUT_S
 

@@ -26,9 +26,9 @@ from pathlib import Path
 
 from benchmarks import timing
 from benchmarks.testclient_checks import check_submission
-from grader.checks import DISCONNECT_GRACE
 from grader.results import SubmissionResult
 from grader.runner import grade_folder_in_process
+from grader.settings import DISCONNECT_GRACE
 
 MODULE = "benchmarks.grader_cost"
 SOLUTIONS = timing.REPO_ROOT / "solutions"

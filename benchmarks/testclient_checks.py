@@ -17,16 +17,18 @@ from types import ModuleType
 
 from fastapi.testclient import TestClient
 
-from grader import fixtures
-from grader.contract import EX1, EX2, EX3, Exercise
+from grader.exercises import Exercise, ex1_stream_lines, ex2_fix_sse, ex3_async_tokens
+from grader.exercises.ex1_stream_lines import EXERCISE as EX1
+from grader.exercises.ex2_fix_sse import EXERCISE as EX2
+from grader.exercises.ex3_async_tokens import EXERCISE as EX3
 from grader.sse import parse_event_stream
 
 OK_STATUS = 200
 SEED = 0  # the inputs these checks use, drawn as the grader draws a submission's
-LINES = fixtures.lines(SEED)
-MESSAGES = fixtures.messages(SEED)
-TOKENS = fixtures.tokens(SEED, 0)
-PROMPT = fixtures.prompt(SEED, (0, 0))
+LINES = ex1_stream_lines.lines(SEED)
+MESSAGES = ex2_fix_sse.messages(SEED)
+TOKENS = ex3_async_tokens.tokens(SEED, 0)
+PROMPT = ex3_async_tokens.prompt(SEED, (0, 0))
 
 
 class FixtureTokens:

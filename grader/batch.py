@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from grader.contract import EXERCISES, Exercise
+from grader.exercises import EXERCISES, Exercise
 from grader.fingerprint import canonical_folder, setup_fingerprint, submission_fingerprint
 from grader.jail import die_with_parent, foreign_modules, name_process
 from grader.lifetime import batch_scope

@@ -32,7 +32,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from grader.contract import EXERCISE_IDS, EXERCISES
 from grader.results import ExerciseResult, from_record, to_record
 
 MAX_REPLY = 64 * 1024 * 1024  # bytes of one answer; a result is far smaller
@@ -173,14 +172,15 @@ def read_line(stream: IO[bytes], deadline: float) -> bytes | None:
 
 def answer(request: Any) -> dict[str, Any]:
     """Grade what one request asks for; the reply object."""
+    from grader.exercises import ids, select
     from grader.runner import grade_submission
     from grader.sandbox import Limits, check_reachable, scratch_folder
 
     if not isinstance(request, dict) or not isinstance(request.get("folder"), str):
         return {"error": 'a request is a JSON object with a "folder"'}
     folder = Path(request["folder"])
-    wanted = [str(i) for i in request.get("exercises") or EXERCISE_IDS]
-    unknown = sorted(set(wanted) - set(EXERCISE_IDS))
+    wanted = [str(i) for i in request.get("exercises") or ()]
+    unknown = sorted(set(wanted) - set(ids()))
     if unknown:
         return {"error": f"unknown exercise {unknown[0]!r}"}
     if not folder.is_dir():
@@ -189,7 +189,7 @@ def answer(request: Any) -> dict[str, Any]:
         check_reachable(scratch_folder() / "sandbox")
     except RuntimeError as exc:
         return {"error": str(exc)}
-    chosen = tuple(ex for ex in EXERCISES if ex.id in wanted)
+    chosen = select(wanted)
     limits = Limits(timeout=float(request.get("timeout", Limits.timeout)))
     return {"record": to_record(grade_submission(folder, limits, chosen, label="."))}
 

@@ -1,138 +1,58 @@
-"""The checks of each exercise, written against an httpx-style client.
+"""The checks every exercise shares, on what an HTTP client received.
 
-The same functions grade a submission in-process (Starlette's TestClient) and
-in a sandboxed server process (an httpx2 client on a Unix socket): they only
-see what an HTTP client sees, plus the grader's own token feed and the source
-text the grader read before the submission ran.
+A check fails with a message a student can act on: it says what was expected,
+what came back (its ``repr``) and names the mistake in the student's terms; its
+nudge points at what to look at without giving the fixed line (the full hint is
+the reports' to show, see grader/hints.py), and its expected and actual values
+let a rich report show the difference. The checks particular to one exercise
+live in that exercise's module (grader/exercises/).
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import math
-import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+import json
+import re
+from collections.abc import Callable
 
-from grader import feedback, fixtures
-from grader.contract import DEFAULT_PROMPT, EX1, EX2, EX3, Exercise
-from grader.feed import FeedServer, StreamLog, Turn
-from grader.loopwatch import (
-    LoopWatch,
-    StreamTimes,
-    answered_late,
-    thread_wakeups,
-    worker_wakeups,
-)
-from grader.probe import ERRORS_PATH, INPUTS_HEADER, STREAMS_PATH, encode_inputs
-from grader.probe_reply import MAX_ERRORS_REPLY, REPLY_TIMEOUT, fetch_json, server_errors
-from grader.results import Check, ExerciseResult
-from grader.sourcecheck import Streamed, async_generator_check, parse_streamed
-from grader.transcript import StreamingClient, StreamReader, Transcript
+from grader.exercises.base import Exercise
+from grader.results import Check
+from grader.transcript import MAX_BODY_BYTES, MAX_CHUNKS, MAX_EVENTS, Transcript
 
-# How long the grader waits for token k's event before it concludes that the
-# endpoint holds events back. Only a buffering endpoint ever waits this long.
-STALL_AFTER = 0.5
-# However many requests an exercise makes, its grading ends within this many timeouts.
-EXERCISE_BUDGET = 3
-# After the client disconnects, how long the generator has to stop asking for tokens.
-DISCONNECT_GRACE = 0.05
-# How long the grader waits, after a hang-up, for a ping the server has not answered yet:
-# a free loop answers in a millisecond, a blocked one when its block ends.
-PONG_WAIT = 1.0
-MAX_STREAMS_REPLY = 64 * 1024
-SECOND_STREAM_TOKENS = 3  # the first tokens of the first stream's, for the second stream
+EVENT_STREAM = "text/event-stream"
+SHOWN = 160  # characters of a repr shown in a message
+HTTP_WHITESPACE = " \t\r\n"
+TOKEN = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")  # RFC 9110 token
+DIFF_ITEMS = 40  # lines of expected and actual values kept for a side-by-side view
+DIFF_CHARS = 300  # characters kept of each of those lines
 
 
-@dataclass(frozen=True)
-class Target:
-    """What the checks talk to: a client for the submission's app and a per-exercise time limit."""
-
-    client: StreamingClient
-    timeout: float
-    explain: Callable[[], str | None] = lambda: None
-    # How long to watch a generator stop after a hang-up; 0 skips the disconnect advice
-    # (in-process, TestClient leaves a cancelled generator for the garbage collector).
-    disconnect_grace: float = DISCONNECT_GRACE
-    # In-process, the probe's records of what the app raised and streamed can be read directly.
-    recorded_errors: Callable[[], list[dict[str, object]]] | None = None
-    recorded_streams: Callable[[], list[dict[str, object]]] | None = None
-    seed: fixtures.Seed = field(default_factory=fixtures.Seed)  # the submission's inputs
-    server_pid: int | None = None  # the server process, whose threads /proc shows
-    ends_at: float = math.inf  # the exercise's own deadline, set when its grading starts
-
-    def deadline(self) -> float:
-        """The monotonic time by which one response must be over.
-
-        Each response gets ``timeout``, and no response outlasts the exercise's deadline,
-        so however many requests an exercise makes, it is over within EXERCISE_BUDGET
-        timeouts whatever the submission sends.
-        """
-        return min(time.monotonic() + self.timeout, self.ends_at)
-
-    def server_error(self) -> str | None:
-        """What the server raised, or why it is gone; None when nothing went wrong there."""
-        try:
-            if self.recorded_errors is not None:
-                answer: object = self.recorded_errors()
-            else:
-                answer = fetch_json(self.client, ERRORS_PATH, MAX_ERRORS_REPLY, REPLY_TIMEOUT)
-        except Exception:  # no answer, or one refused: ask the runner how the server ended
-            return self.explain()
-        errors = server_errors(answer)
-        if not errors:
-            return None
-        last = errors[-1]
-        where = f" ({str(last.file)[: feedback.SHOWN]} line {last.line})" if last.line else ""
-        return f"the server {last.summary[: feedback.SHOWN]}{where}"
-
-    def streamed(self) -> list[Streamed] | None:
-        """What the probe saw the app's streaming responses iterate; None when it cannot say."""
-        if self.recorded_streams is not None:
-            return parse_streamed(self.recorded_streams())
-        try:  # read as the errors are: uncompressed, capped, by a deadline
-            answer = fetch_json(self.client, STREAMS_PATH, MAX_STREAMS_REPLY, REPLY_TIMEOUT)
-            return parse_streamed(answer)
-        except Exception:  # a dead or garbled server says nothing
-            return None
+def short(value: object) -> str:
+    """A repr cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= SHOWN else text[: SHOWN - 5] + "…" + text[-4:]
 
 
-def grade(
-    ex: Exercise, target: Target, *, source: str = "", feed: FeedServer | None = None
-) -> ExerciseResult:
-    """Run every check of ``ex`` against ``target``."""
-    started = time.monotonic()
-    target = dataclasses.replace(target, ends_at=started + EXERCISE_BUDGET * target.timeout)
-    if ex is EX1:
-        result = grade_lines(target)
-    elif ex is EX2:
-        result = grade_messages(target)
-    else:
-        if feed is None:
-            raise ValueError("exercise 3 is graded with the grader's token feed")
-        result = grade_tokens(target, feed, source)
-    result.duration = time.monotonic() - started
-    if result.checks:  # the instructor can grade again with the very same inputs
-        first = result.checks[0]
-        details = "\n".join(filter(None, [first.details, target.seed.describe()]))
-        result.checks[0] = dataclasses.replace(first, details=details)
-    return result
+def plural(count: int, noun: str) -> str:
+    """'1 chunk', '2 chunks'."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def _read(target: Target, ex: Exercise, *, sse: bool, values: tuple[str, ...]) -> StreamReader:
-    """Request the exercise's endpoint with the grader's inputs; record the whole response."""
-    reader = StreamReader(sse=sse)
-    headers = {INPUTS_HEADER: encode_inputs(values)}
-    reader.read(target.client, ex.path, target.deadline(), headers=headers)
-    return reader
+def shown_lines(items: list[str]) -> tuple[str, ...]:
+    """Values cut to what a side-by-side view shows."""
+    kept = tuple(item[:DIFF_CHARS] for item in items[:DIFF_ITEMS])
+    return (*kept, "…") if len(items) > DIFF_ITEMS else kept
 
 
-def _response_check(ex: Exercise, t: Transcript, target: Target) -> Check:
+def body_lines(text: str) -> tuple[str, ...]:
+    """A body as its lines, each with its line break, for a side-by-side view."""
+    return shown_lines(text.splitlines(keepends=True))
+
+
+def response_check(
+    ex: Exercise, t: Transcript, timeout: float, server_error: Callable[[], str | None]
+) -> Check:
     """The response came back 200 and ended on its own, in time and whole."""
-    problem = feedback.response_problem(ex, t, target.timeout, target.server_error)
+    problem = response_problem(ex, t, timeout, server_error)
     return Check(
         "response",
         problem is None,
@@ -140,268 +60,222 @@ def _response_check(ex: Exercise, t: Transcript, target: Target) -> Check:
     )
 
 
-def _result(ex: Exercise, t: Transcript, checks: list[Check]) -> ExerciseResult:
-    """Bundle checks with the timeline of the main response."""
-    return ExerciseResult(id=ex.id, checks=checks, timeline=list(t.chunks), max_score=ex.max_score)
+def response_problem(
+    ex: Exercise, t: Transcript, timeout: float, server_error: Callable[[], str | None]
+) -> str | None:
+    """Why the response itself failed (status, broken or endless stream), or None."""
+    where = f"{ex.method} {ex.path}"
+    if t.status is None:
+        cause = server_error() or t.error or "no response"
+        if "Timeout" in cause:
+            return (
+                f"{where} sent no response within {timeout:g} s: the endpoint never returned "
+                "one. Something in it waits forever or blocks the event loop (time.sleep() "
+                "in an async def, say)."
+            )
+        return f"{where} got no response: {cause}."
+    if t.status != 200:
+        cause = server_error() if t.status >= 500 else None
+        route = (
+            f' Is it declared as @app.{ex.method.lower()}("{ex.path}")?' if t.status == 404 else ""
+        )
+        raised = f" {cause[0].upper()}{cause[1:]}." if cause else ""
+        return f"{where} answered {t.status}, expected 200.{route}{raised}"
+    if t.too_large and (coding := t.headers.get("content-encoding")):
+        return (
+            f"{where} sent a {coding}-encoded body that decodes to more than "
+            f"{MAX_BODY_BYTES:,} bytes, past what any answer needs. Send only the data asked for."
+        )
+    if t.too_large:
+        last = t.chunks[-1].t if t.chunks else 0.0
+        return (
+            f"{where} was still sending after {last:.1f} s ({len(t.chunks):,} chunks, "
+            f"{len(t.body):,} bytes), past what any answer needs ({MAX_BODY_BYTES:,} bytes, "
+            f"{MAX_CHUNKS:,} chunks or {MAX_EVENTS:,} events): the generator never stops. "
+            "Loop over the data once, not forever."
+        )
+    if t.timed_out or (t.error and "timeout" in t.error.lower()):
+        return _endless(where, t, timeout)
+    cause = server_error()
+    if t.error or cause:
+        why = cause or f"the connection failed ({t.error})"
+        return f"{where}: the stream broke off after {len(t.body)} bytes: {why}."
+    return None
 
 
-def grade_lines(target: Target) -> ExerciseResult:
-    """Exercise 1: the grader's lines, one chunk per line, as text/plain."""
-    lines = fixtures.lines(target.seed.value)
-    t = _read(target, EX1, sse=False, values=lines).transcript
-    checks = [_response_check(EX1, t, target)]
-    if checks[0].passed:
-        checks += [
-            feedback.content_type_check(EX1, t),
-            feedback.lines_body_check(t, list(lines)),
-            feedback.lines_chunks_check(t, list(lines)),
-        ]
-    return _result(EX1, t, checks)
-
-
-def grade_messages(target: Target) -> ExerciseResult:
-    """Exercise 2: one SSE event per grader message, each in its own chunk."""
-    messages = fixtures.messages(target.seed.value)
-    t = _read(target, EX2, sse=True, values=messages).transcript
-    checks = [_response_check(EX2, t, target)]
-    if checks[0].passed:
-        expected = list(messages)
-        checks += [
-            feedback.content_type_check(EX2, t),
-            feedback.events_check(EX2, t, expected),
-            *feedback.event_chunks_check(t, expected),
-        ]
-    return _result(EX2, t, checks)
-
-
-@dataclass(frozen=True)
-class TokenRun:
-    """Two concurrent /tokens streams: the first one's response and feed log, and the loop watch."""
-
-    transcript: Transcript
-    call: StreamLog
-    watch: LoopWatch
-    prompt: str
-    tokens: tuple[str, ...]
-    events: int = 0  # events both streams received after their first ones
-    wakeups: int | None = None  # wake-ups of the server's threads besides the loop's
-
-
-def _failing(run: TokenRun) -> bool:
-    """True when a run held events back or blocked its event loop."""
-    return run.call.stalled or run.watch.blocked_seconds() >= feedback.BLOCKED_LIMIT
-
-
-def _delivered(reader: StreamReader) -> Callable[[int], bool]:
-    """The gate of a turn: k events of this response reached the client."""
-    return lambda k: len(reader.transcript.events) >= k
-
-
-class _FeedClock:
-    """A client whose streaming responses note when their head arrived and wake the feed.
-
-    After each chunk the reader has recorded (it asks for the next one then), the
-    feed looks at its delivery gates at once instead of at its next poll.
-    """
-
-    def __init__(self, client: StreamingClient, feed: FeedServer) -> None:
-        self.client = client
-        self.feed = feed
-        self.head: float | None = None
-
-    @contextlib.contextmanager
-    def stream(self, method: str, url: str, **kwargs: Any) -> Iterator[Any]:
-        """Open the request; the time its head arrived is ``head``."""
-        with self.client.stream(method, url, **kwargs) as response:
-            self.head = time.monotonic()
-            yield _WakingResponse(response, self.feed)
-
-    def get(self, url: str, **kwargs: Any) -> Any:
-        """Send a GET request and read the whole response."""
-        return self.client.get(url, **kwargs)
-
-
-class _WakingResponse:
-    """A streaming response that wakes the feed each time the next chunk is asked for."""
-
-    def __init__(self, response: Any, feed: FeedServer) -> None:
-        self.response = response
-        self.feed = feed
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.response, name)
-
-    def iter_raw(self) -> Iterator[bytes]:
-        """The body's chunks; the feed is woken once the one before was recorded."""
-        for data in self.response.iter_raw():
-            yield data
-            self.feed.wake()
-
-
-def _times(reader: StreamReader, turn: Turn, head: float | None, end: float) -> StreamTimes:
-    """One stream's milestones on the grader's clock, for the loop watch.
-
-    Its first round starts when the response's head arrived: the app had the loop
-    then, and what it did before (a handler that awaits) is the same in both streams.
-    """
-    t = reader.transcript
-    arrivals = [t.started + t.chunks[index].t for index, _ in t.events]
-    start = t.started if head is None else head
-    log = turn.log
-    return StreamTimes(start, list(log.released), arrivals, end, list(log.acked), list(log.pongs))
-
-
-def _stream_pair(target: Target, feed: FeedServer, attempt: int, *, confirming: bool) -> TokenRun:
-    """Stream /tokens twice at once, each request with a prompt of its own.
-
-    Each request's tokens are released only as its own events arrive
-    (``grader.feed``), so while one stream's generator works the other's next
-    token is often already waiting to be read. Both get the same tokens, so a
-    generator whose work depends on the token does the same work in both
-    (``grader.loopwatch`` compares them). A confirming run hangs up as soon as a
-    stream stalls or blocks the loop again.
-    """
-    seed = target.seed.value
-    tokens = fixtures.tokens(seed, attempt)  # alike, so the two streams' work is alike
-    # The second stream is short: a loop it blocks is seen in the first stream's pings,
-    # and a blocking endpoint pays for one stream's tokens and a few, not two streams'.
-    shares = (tokens, tokens[:SECOND_STREAM_TOKENS])
-    readers = (StreamReader(sse=True), StreamReader(sse=True))
-    turns = tuple(
-        feed.open_turn(fixtures.prompt(seed, (attempt, j)), shares[j], _delivered(readers[j]))
-        for j in (0, 1)
-    )
-    for turn in turns:
-        turn.together = list(turns)
-    ends = [0.0, 0.0]
-    clients = (_FeedClock(target.client, feed), _FeedClock(target.client, feed))
-
-    def stream(j: int) -> None:
-        stop = (lambda: _trouble_again(turns)) if confirming else None
-        params = {"prompt": turns[j].prompt}
-        readers[j].read(clients[j], EX3.path, target.deadline(), stop=stop, params=params)
-        ends[j] = time.monotonic()
-
-    second = threading.Thread(target=stream, args=(1,), name="grader-second-stream")
-    second.start()
-    first = threading.Thread(target=stream, args=(0,), name="grader-first-stream")
-    first.start()
-    # Count worker threads' wake-ups only once both endpoints have returned their response
-    # and sent a first event: a sync endpoint runs in the threadpool once, before that.
-    for reader in readers:
-        reader.wait_events(1, max(0.0, target.deadline() - time.monotonic()))
-    counted = sum(len(reader.transcript.events) for reader in readers)
-    before = thread_wakeups(target.server_pid) if target.server_pid else None
-    first.join()
-    second.join()
-    after = thread_wakeups(target.server_pid) if target.server_pid else None
-    woke = worker_wakeups(target.server_pid or 0, before, after) if before and after else None
-    for turn in turns:
-        feed.close_turn(turn)
-        feed.wait_answered(turn, PONG_WAIT)
-    times = [_times(readers[j], turns[j], clients[j].head, ends[j]) for j in (0, 1)]
-    # The verdict rests on the worse of the two (nothing tells a server which one counts):
-    # one that stalled its feed, else one whose events are not the tokens.
-    wrong = [readers[j].transcript.event_data() != list(turns[j].tokens) for j in (0, 1)]
-    judged = next(
-        (j for j in (0, 1) if turns[j].log.stalled), wrong.index(True) if any(wrong) else 0
-    )
-    turn = turns[judged]
-    events = sum(len(reader.transcript.events) for reader in readers) - counted
-    return TokenRun(
-        readers[judged].transcript,
-        turn.log,
-        LoopWatch(*times),
-        turn.prompt,
-        turn.tokens,
-        events,
-        woke,
+def _endless(where: str, t: Transcript, timeout: float) -> str:
+    """Explain a response that did not end within the time limit."""
+    last = t.chunks[-1].t if t.chunks else 0.0
+    if t.chunks and timeout - last < min(1.0, timeout / 4):
+        return (
+            f"{where} was still sending after {timeout:g} s ({len(t.chunks)} chunks, "
+            f"{len(t.body)} bytes): the generator never stops. Loop over the data once, "
+            "not forever."
+        )
+    return (
+        f"{where} stalled: nothing arrived for {timeout - last:.1f} s after "
+        f"{plural(len(t.chunks), 'chunk')}, and the response never ended. Something in the "
+        "generator waits forever."
     )
 
 
-def _trouble_again(turns: tuple[Turn, ...]) -> bool:
-    """True as soon as a confirming run stalled or was seen blocking its loop."""
-    spans = [
-        span
-        for turn in turns
-        for span in (*zip(turn.log.released, turn.log.acked, strict=False), *turn.log.pongs)
-    ]
-    stalled = any(turn.log.stalled for turn in turns)
-    return stalled or answered_late(spans) >= feedback.BLOCKED_LIMIT
+def content_charset(content_type: str) -> str | None:
+    """The charset parameter of a Content-Type as a browser reads it; None when there is none.
 
-
-def _confirmed(target: Target, feed: FeedServer, run: TokenRun) -> TokenRun:
-    """Stream once more when the run looked buffered or blocking; keep the run that decides.
-
-    A busy machine can delay one run; an endpoint that holds events back or blocks
-    its loop does it every time, so the verdict never rests on a single hiccup.
+    As Chromium reads it (checked against its EventSource by the browser-verdict
+    tests): the first well-formed charset parameter counts, its name right before
+    the "=" (``charset = x`` is no charset parameter), its value a token or a quoted
+    string, spaces around it ignored.
     """
-    if not _failing(run):
-        return run
-    again = _stream_pair(target, feed, 1, confirming=True)
-    if _failing(again) or feedback.response_problem(
-        EX3, again.transcript, target.timeout, lambda: None
-    ):
-        return run
-    return again
+    for parameter in content_type.split(";")[1:]:
+        name, equals, value = parameter.lstrip(HTTP_WHITESPACE).partition("=")
+        if not equals or name.lower() != "charset":
+            continue
+        value = value.strip(HTTP_WHITESPACE)
+        if value.startswith('"'):
+            return value[1:].split('"', 1)[0]
+        if TOKEN.fullmatch(value):
+            return value
+    return None
 
 
-def grade_tokens(target: Target, feed: FeedServer, source: str) -> ExerciseResult:
-    """Exercise 3: tokens awaited in an async generator, each sent before the next is produced."""
-    run = first = _stream_pair(target, feed, 0, confirming=False)
-    checks = [_response_check(EX3, run.transcript, target)]
-    hang_up: HangUp | None = None
-    if checks[0].passed:
-        run = _confirmed(target, feed, run)
-        if run.call.prompt is not None:
-            hang_up = _hang_up_early(target, feed, gated=not _failing(run))
-        t, call, expected = run.transcript, run.call, list(run.tokens)
-        watch = run.watch.with_alone(hang_up.pongs if hang_up else [])
-        checks += [
-            feedback.content_type_check(EX3, t),
-            feedback.prompt_check(call if call.prompt is not None else None, run.prompt),
-            feedback.events_check(EX3, t, expected),
-            feedback.live_check(call, t, len(expected)),
-            *feedback.event_chunks_check(t, expected),
-            feedback.loop_check(watch),
-        ]
-    result = _result(EX3, run.transcript, checks)
-    result.released = [t - run.transcript.started for t in run.call.released]
-    if hang_up is not None:
-        result.checks.append(feedback.default_prompt_check(hang_up.call, DEFAULT_PROMPT))
-        if target.disconnect_grace > 0:
-            result.advice += feedback.disconnect_advice(hang_up.call, hang_up.at)
-    rule = async_generator_check(source, target.streamed(), first.wakeups, first.events)
-    result.checks.insert(0, rule)
-    return result
+def refused_charset(content_type: str) -> str | None:
+    """The charset that makes a browser refuse an event stream, or None.
 
-
-@dataclass(frozen=True)
-class HangUp:
-    """A request without a prompt that the client left after its first event."""
-
-    call: StreamLog | None  # what its calls to the feed did, when there were any
-    at: float  # when the client hung up
-    pongs: list[tuple[float, float]]  # pings to the server meanwhile: sent, answered
-
-
-def _hang_up_early(target: Target, feed: FeedServer, *, gated: bool) -> HangUp:
-    """Request without a prompt and hang up after the first event.
-
-    Gated, a streaming generator is still waiting for its next token when the client
-    leaves, so whether it stops shows. An endpoint already found holding events back
-    or blocking its loop is not gated again: it would only stall or block once more.
+    Chromium (third_party/blink/renderer/modules/eventsource/event_source.cc,
+    EventSource::DidReceiveResponse) and WebKit accept a text/event-stream
+    response only when its charset is absent, empty or "UTF-8" (ASCII case
+    aside), and otherwise abort the connection before the first event; the
+    WHATWG HTML standard decodes every event stream as UTF-8 whatever it says.
     """
-    reader = StreamReader(sse=True)
-    gate = _delivered(reader) if gated else (lambda _k: True)
-    turn = feed.open_turn(DEFAULT_PROMPT, fixtures.tokens(target.seed.value, "default"), gate)
-    client = _FeedClock(target.client, feed)
-    reader.read(client, EX3.path, target.deadline(), stop_after_events=1)
-    hung_up = time.monotonic()
-    called = feed.wait_called(turn, DISCONNECT_GRACE)
-    feed.close_turn(turn)
-    feed.wait_answered(turn, PONG_WAIT)  # a ping a blocked loop is still to answer counts too
-    if called and target.disconnect_grace > 0:
-        feed.wait_closed(turn, target.disconnect_grace)
-    call = turn.log if turn.log.prompt is not None else None
-    return HangUp(call, hung_up, list(turn.log.pongs))
+    charset = content_charset(content_type)
+    return charset if charset and charset.lower() != "utf-8" else None
+
+
+def content_type_check(ex: Exercise, t: Transcript) -> Check:
+    """The Content-Type is the exercise's media type, with a charset browsers accept."""
+    got = t.content_type
+    ok = got.split(";")[0].strip().lower() == ex.media_type
+    event_stream = ex.media_type == EVENT_STREAM
+    refused = refused_charset(got) if ok and event_stream else None
+    if refused is not None:
+        return Check(
+            "content-type",
+            False,
+            f"Content-Type is {got!r}: Chrome, Edge and Safari refuse an event stream whose "
+            f"charset is not utf-8 ({refused!r} here) and fire no event at all, while the "
+            "format itself is always UTF-8. Leave the charset out, or make it charset=utf-8.",
+        )
+    message = (
+        f"Content-Type is {got!r}."
+        if ok
+        else (
+            f"Content-Type should be {ex.media_type!r}, got {got!r}. Pass "
+            f'media_type="{ex.media_type}" to StreamingResponse.'
+            + (" A browser's EventSource refuses any other type." if event_stream else "")
+        )
+    )
+    return Check("content-type", ok, message)
+
+
+def events_check(ex: Exercise, t: Transcript, expected: list[str]) -> Check:
+    """The events a browser fires carry exactly the expected data, as message events."""
+    got = t.event_data()
+    if got == expected:
+        types = {e.event for _, e in t.events}
+        if types == {"message"}:
+            return Check(
+                "events", True, "A browser fires one message event per item, with the right data."
+            )
+        return Check(
+            "events",
+            False,
+            f"The events have type {sorted(types)!r}: EventSource's onmessage only sees events "
+            "without an event: field. Leave event: out.",
+            nudge="Look at the fields of each event: which one makes onmessage skip it?",
+        )
+    why, nudge = _events_problem(ex, t, expected, got)
+    head = (
+        f"A browser would fire {len(got)} message events with data {short(got)}; "
+        f"expected {short(expected)}."
+    )
+    # The same number of events: compare their data; otherwise what went over the wire.
+    per_event = len(got) == len(expected)
+    return Check(
+        "events",
+        False,
+        f"{head} {why}",
+        nudge=nudge,
+        expected=shown_lines(expected) if per_event else body_lines(_wire(expected)),
+        actual=shown_lines(got) if per_event else body_lines(t.body.decode("utf-8", "replace")),
+    )
+
+
+def _wire(items: list[str]) -> str:
+    """The plainest event stream carrying ``items``: one data line and a blank line each."""
+    return "".join(f"data: {item}\n\n" for item in items)
+
+
+def _events_problem(
+    ex: Exercise, t: Transcript, expected: list[str], got: list[str]
+) -> tuple[str, str]:
+    """Why the parsed events differ from the expected ones, and where to look."""
+    ending = (
+        "Look at what your generator yields after each message's text: how does a browser "
+        "know that one event is over?"
+    )
+    if not got and t.discarded == "\n".join(expected):
+        return "All the messages ran into one event that never ended.", ending
+    if not got and (t.discarded is not None or t.unterminated_line):
+        return "No event was ever completed: each event must end with a blank line.", ending
+    if got == ["\n".join(expected)]:
+        return "All the messages ran into one event: nothing ended the first ones.", ending
+    if got == [json.dumps(item) for item in expected]:
+        return (
+            "The data is JSON-encoded (quoted): a browser hands the quotes to the page as "
+            "part of the text.",
+            "Look at how each item becomes the event's data: what adds the quotes?",
+        )
+    if ex.data_default and got == list(ex.data_default):
+        return (
+            f"That is the module's own data: read `{ex.data_source}` when the request comes in.",
+            "Look at where your generator gets its items from.",
+        )
+    if got == [item[1:] if item.startswith(" ") else item for item in expected]:
+        return (
+            "Leading spaces were eaten: a browser removes one space after 'data:', so a "
+            "token's own leading space is lost when nothing is written before it.",
+            "Look at the characters between 'data:' and the token in what you yield.",
+        )
+    return (
+        "Send one 'data: ' line per item, then a blank line.",
+        "Compare what your generator yields with the expected events, character by character.",
+    )
+
+
+def event_chunks_check(t: Transcript, expected: list[str]) -> list[Check]:
+    """Every event arrives in a chunk of its own (no check when no event arrived at all)."""
+    return [_event_chunks(t, expected)] if t.events else []
+
+
+def _event_chunks(t: Transcript, expected: list[str]) -> Check:
+    """Every event arrives in a chunk of its own."""
+    per_chunk: dict[int, int] = {}
+    for index, _ in t.events:
+        per_chunk[index] = per_chunk.get(index, 0) + 1
+    crowded = {i: n for i, n in per_chunk.items() if n > 1}
+    if not crowded:
+        return Check("chunks", True, "Each event arrived in a chunk of its own.")
+    index, count = max(crowded.items(), key=lambda item: item[1]) if crowded else (0, 0)
+    at = (
+        f" ({count} events in chunk {index + 1}, at {t.chunks[index].t * 1000:.1f} ms)"
+        if crowded
+        else ""
+    )
+    return Check(
+        "chunks",
+        False,
+        f"{plural(len(t.events), 'event')} arrived in {plural(len(per_chunk), 'chunk')}{at}. "
+        "Yield each event as soon as it is ready, one per yield, so the browser can show it "
+        "at once.",
+    )

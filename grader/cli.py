@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from grader import settings
 from grader.batch import Job, run_batch
-from grader.checks import EXERCISE_BUDGET
-from grader.contract import EXERCISE_IDS, EXERCISES, exercise
+from grader.exercises import CHALLENGES, EXERCISES, ids, select
 from grader.progress import ProgressBar
 from grader.report import FORMATS, render, submission_names, write_gradescope_folders
 from grader.results import SubmissionResult
@@ -28,15 +28,13 @@ from grader.watch import watch
 
 PROG = "python -m grader"
 DEFAULT_SUBMISSION = "exercises"
-# Most of a submission's grading time is spent waiting (on a stream, a stall, a
-# blocked loop), not computing, so more submissions than cores are graded at once.
-DEFAULT_JOBS = 8 * (os.cpu_count() or 1)
+DEFAULT_JOBS = int(settings.JOBS.default)
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DESCRIPTION = """\
 Grade Lesson 3 (Streaming and Server-Sent Events) submissions.
 
-A submission is a folder holding ex1_stream_lines.py, ex2_fix_sse.py and
-ex3_async_tokens.py. Each exercise is served by the submission's own FastAPI app
+A submission is a folder holding the lesson's exercise modules ({lesson}){challenges}.
+Each exercise is served by the submission's own FastAPI app
 in a sandboxed process (no network, memory/process/CPU/output limits, its own
 PID, IPC and mount namespaces, a private scratch space) and checked from the
 outside through HTTP: status, Content-Type, the body or the events a browser
@@ -79,7 +77,7 @@ def build_parser() -> Parser:
     """The parser for every option of the grader."""
     parser = Parser(
         prog=PROG,
-        description=DESCRIPTION,
+        description=_description(),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -102,8 +100,16 @@ def build_parser() -> Parser:
         "--exercise",
         metavar="ID",
         action="append",
-        choices=EXERCISE_IDS,
-        help="grade only this exercise (repeatable; default: all three)",
+        choices=ids(),
+        help="grade only this exercise (repeatable; default: the lesson's, "
+        f"{', '.join(ex.id for ex in EXERCISES)})",
+    )
+    add(
+        "--challenges",
+        action="store_true",
+        help="grade the challenge exercises beyond the lesson too "
+        f"({', '.join(ex.id for ex in CHALLENGES) or 'none installed'}); they are optional "
+        "and not in the lesson's score unless asked for",
     )
     add(
         "--format",
@@ -140,48 +146,42 @@ def build_parser() -> Parser:
         metavar="N",
         type=_positive_int,
         default=DEFAULT_JOBS,
-        help=f"submissions graded at once (default: {DEFAULT_JOBS})",
+        help=settings.JOBS.describe(),
     )
     add(
         "--timeout",
         metavar="SECONDS",
         type=_positive_float,
-        default=10.0,
-        help="time limit, on the grader's clock, of each request to a submission's server "
-        "(connecting, the response head and its whole body), and of the server's start "
-        "(importing its modules and starting their apps); an exercise's requests together "
-        f"end within {EXERCISE_BUDGET} times it; nothing the server sends extends it (default: 10)",
+        default=settings.TIMEOUT.default,
+        help=settings.TIMEOUT.describe(),
     )
     add(
         "--memory",
         metavar="MIB",
         type=_positive_int,
-        default=1024,
-        help="memory a submission's sandbox may use, in MiB: its processes, their shared "
-        "memory and its scratch space together (default: 1024)",
+        default=int(settings.MEMORY_MIB.default),
+        help=settings.MEMORY_MIB.describe(),
     )
     add(
         "--scratch",
         metavar="MIB",
         type=_positive_int,
-        default=64,
-        help="size of a submission's private scratch space (its home and TMPDIR, in memory), "
-        "in MiB (default: 64)",
+        default=int(settings.SCRATCH_MIB.default),
+        help=settings.SCRATCH_MIB.describe(),
     )
     add(
         "--cpu",
         metavar="SECONDS",
         type=_positive_int,
-        default=30,
-        help="CPU time a submission's server may use, all exercises together (default: 30)",
+        default=int(settings.CPU_SECONDS.default),
+        help=settings.CPU_SECONDS.describe(),
     )
     add(
         "--output-limit",
         metavar="KIB",
         type=_positive_int,
-        default=1024,
-        help="the largest file a submission's server may write, in KiB; what it prints is "
-        "kept as its first and last 8 KiB, however much it prints (default: 1024)",
+        default=int(settings.OUTPUT_KIB.default),
+        help=settings.OUTPUT_KIB.describe(),
     )
     add(
         "--allow-network",
@@ -222,6 +222,15 @@ def build_parser() -> Parser:
     )
     add("--version", action="version", version=_version())
     return parser
+
+
+def _description() -> str:
+    """What the grader does, naming the exercises it knows."""
+    lesson = ", ".join(ex.filename for ex in EXERCISES)
+    extra = ", ".join(ex.filename for ex in CHALLENGES)
+    return DESCRIPTION.format(
+        lesson=lesson, challenges=f", and for --challenges {extra}" if extra else ""
+    )
 
 
 def _version() -> str:
@@ -381,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         check_reachable(scratch_folder() / "sandbox")
     except RuntimeError as exc:
         parser.error(str(exc))
-    chosen = tuple(exercise(i) for i in dict.fromkeys(ns.exercise)) if ns.exercise else EXERCISES
+    chosen = select(ns.exercise, ns.challenges)
     if ns.watch:
         if len(jobs) != 1 or ns.format != "text" or ns.output or ns.results_dir:
             parser.error("--watch grades one PATH and prints text: no --output or --results-dir")

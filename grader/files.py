@@ -21,14 +21,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.contract import EXERCISES
-from grader.loader import SubmissionError
+from grader.errors import UnsafeFile
 
 MAX_FILE_BYTES = 1 << 20  # one module; an exercise is a few KiB
 MAX_MODULES = 64  # Python files of one submission copied into its sandbox
 MAX_TOTAL_BYTES = 8 << 20
 READ_SIZE = 1 << 16
-EXERCISE_FILES = frozenset(ex.filename for ex in EXERCISES)
 FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 KINDS = {
@@ -39,10 +37,6 @@ KINDS = {
     stat.S_IFSOCK: "a socket",
     stat.S_IFLNK: "a symbolic link",
 }
-
-
-class UnsafeFile(SubmissionError):
-    """A submission file the grader refuses to read; ``message`` names it and says what to do."""
 
 
 @dataclass
@@ -76,13 +70,20 @@ def read_file(folder: Path, name: str, limit: int = MAX_FILE_BYTES) -> bytes:
         return _read_at(fd, name, limit)
 
 
+def exercise_files() -> frozenset[str]:
+    """The file names of every exercise the grader knows."""
+    from grader.exercises import ALL  # on first use: the exercises build on this module
+
+    return frozenset(ex.filename for ex in ALL)
+
+
 def read_modules(folder: Path) -> ModuleFiles:
     """Every ``*.py`` regular file at the top of ``folder``, within the caps; refused ones named."""
     found = ModuleFiles()
     budget = MAX_TOTAL_BYTES
     with open_folder(folder) as fd:
         names = [n for n in os.listdir(fd) if n.endswith(".py")]  # noqa: PTH208 (by fd)
-        names.sort(key=lambda name: (name not in EXERCISE_FILES, name))  # within the caps first
+        names.sort(key=lambda name: (name not in exercise_files(), name))  # within the caps first
         for index, name in enumerate(names):
             if index >= MAX_MODULES:
                 found.refused[name] = (

@@ -19,7 +19,7 @@ from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
-from grader.contract import Exercise
+from grader.exercises.base import Exercise
 from grader.files import UnsafeFile, read_modules
 from grader.sandbox import Limits
 

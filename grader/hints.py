@@ -1,7 +1,8 @@
 """Hints that teach: a nudge first, the lesson's full hint once the same check keeps failing.
 
 A failed check carries a nudge that points at what to look at without giving the
-fix (checks without one get their check's general nudge below). The lesson's
+fix (checks without one get their exercise's nudge for that check, else the
+check's general nudge below). The lesson's
 own hint for the exercise stays folded away until the same check has failed
 ``OPEN_AFTER`` times in a row; then it opens by itself.
 
@@ -23,14 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.contract import exercise
+from grader.exercises import exercise
 from grader.results import Check, ExerciseResult
+from grader.settings import OPEN_AFTER
 
-OPEN_AFTER = 3  # failures of the same check after which the lesson's full hint opens by itself
 ENV_FILE = "SSE_GRADER_HINTS"
 FORMAT_VERSION = 1
 
-# Where to look, for a failed check whose message did not come with a nudge of its own.
+# Where to look, for a failed check whose message and exercise did not come with a nudge.
 CHECK_NUDGES: dict[str, str] = {
     "imports": "Look at the line the message names: the module must import before anything "
     "else can be checked.",
@@ -38,23 +39,20 @@ CHECK_NUDGES: dict[str, str] = {
     "response": "Look at the line the message names, if it names one; else at the route "
     "decorator and at what the endpoint function returns.",
     "content-type": "Look at the media type your StreamingResponse is given.",
-    "body": "Compare what your generator yields with the expected body, line by line.",
     "chunks": "Look at how many times your generator yields, and what each yield holds.",
     "events": "Compare what your generator yields with the expected events, character by "
     "character.",
-    "async generator": "Look at how your generator is defined: can it await?",
-    "prompt": "Look at the endpoint's parameters and at what you pass to client.stream().",
-    "default prompt": "Look at the default value of the endpoint's prompt parameter.",
-    "streams": "Look at where your yield sits: does each event leave before the next token "
-    "is asked for?",
-    "event loop": "Look for a call in your async generator that waits without await.",
 }
 FALLBACK_NUDGE = "Read the failed check's message: it names what the client received."
 
 
-def nudge(check: Check) -> str:
-    """Where to look for this failed check's mistake."""
-    return check.nudge or CHECK_NUDGES.get(check.name, FALLBACK_NUDGE)
+def nudge(check: Check, exercise_id: str = "") -> str:
+    """Where to look for this failed check's mistake, in the exercise ``exercise_id``."""
+    try:
+        own = exercise(exercise_id).nudges.get(check.name) if exercise_id else None
+    except KeyError:
+        own = None
+    return check.nudge or own or CHECK_NUDGES.get(check.name, FALLBACK_NUDGE)
 
 
 @dataclass(frozen=True)
@@ -86,7 +84,7 @@ def state_for(result: ExerciseResult, counts: dict[str, int]) -> HintState:
         full = ""
     most = max((counts.get(c.name, 1) for c in failures), default=0)
     return HintState(
-        nudge=nudge(failures[0]) if failures else "",
+        nudge=nudge(failures[0], result.id) if failures else "",
         hint=full,
         failures=most,
         open=most >= OPEN_AFTER,

@@ -41,9 +41,10 @@ from typing import Any, NoReturn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from grader import landlock, mounts, output_log
-from grader.contract import Exercise
-from grader.loader import SubmissionError, load_exercise
-from grader.probe import Dispatch, Probe, wrap
+from grader.errors import SubmissionError
+from grader.exercises.base import Exercise
+from grader.loader import load_exercise
+from grader.probe import Dispatch, Probe
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
@@ -342,7 +343,7 @@ def _load(plan: Plan, ex: Exercise) -> Probe | None:  # pragma: no cover
     except SubmissionError as exc:
         send(plan.status_fd, {"failed": ex.id, "error": exc.message, "details": exc.details})
         return None
-    return wrap(module, ex, plan.feed_fd)
+    return ex.serve(module, plan.feed_fd)
 
 
 def _jail(plan: Plan, uid: int) -> None:  # pragma: no cover

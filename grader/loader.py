@@ -10,19 +10,11 @@ import traceback
 from pathlib import Path
 from types import ModuleType
 
-from grader.contract import Exercise
+from grader.errors import SubmissionError
+from grader.exercises.base import Exercise
 
 MAX_SHOWN = 300  # characters of an exception's text shown to a student
 MAX_DETAILS = 8000
-
-
-class SubmissionError(Exception):
-    """A submission's module cannot be graded; ``message`` says why, for the student."""
-
-    def __init__(self, message: str, details: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
 
 
 def load_exercise(folder: Path, ex: Exercise) -> ModuleType:

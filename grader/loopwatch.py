@@ -43,14 +43,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-Span = tuple[float, float]  # when something was sent to the server, when it answered
+from grader.settings import MIN_ACK_DELAY, MIN_BLOCK
 
-# A round in which the streams ran one after the other for less than this is noise:
-# a loaded machine can hold a process off its CPU for a few scheduler slices.
-MIN_BLOCK = 0.02
-# An acknowledgement later than this means the loop was held; a single late one on a
-# loaded machine (the server off its CPU for a few slices) stays under it.
-MIN_ACK_DELAY = 0.05
+Span = tuple[float, float]  # when something was sent to the server, when it answered
 
 
 @dataclass

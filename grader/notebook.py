@@ -3,7 +3,8 @@
 In JupyterLab the feedback renders as HTML (a ✓ or ✗ row per check, expected and
 received side by side, the timeline as a chart, a nudge and the lesson's hint);
 a plain-text front end gets the text report of that one exercise.
-``check_all()`` shows the three exercises as a scoreboard.
+``check_all()`` shows the lesson's exercises as a scoreboard (``challenges=True``
+adds the challenges beyond it); ``check("ex4")`` grades a challenge alone.
 
 The student's code never runs in the kernel: a grader process kept for the
 kernel's lifetime (grader/check_server.py) grades it, each exercise served by a
@@ -24,11 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.check_server import CheckServer
-from grader.contract import EXERCISE_IDS, exercise
-from grader.hints import OPEN_AFTER, FailureLog, HintState, first_time
+from grader.exercises import exercise, select
+from grader.hints import FailureLog, HintState, first_time
 from grader.results import Chunk, ExerciseResult, failed_exercise
+from grader.settings import OPEN_AFTER, TIMEOUT
 
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = TIMEOUT.default
 HINT_INDENT = " " * 6  # under the exercise's line, as the text report indents its details
 
 
@@ -103,10 +105,15 @@ def check_all(
     folder: str | os.PathLike[str] = ".",
     timeout: float = DEFAULT_TIMEOUT,
     *,
+    challenges: bool = False,
     log: FailureLog | None = None,
 ) -> Scoreboard:
-    """Grade all three exercises of the modules in ``folder``; a scoreboard, to display."""
-    return Scoreboard(tuple(grade_exercises(EXERCISE_IDS, folder, timeout, log)))
+    """Grade the lesson's exercises (and the challenges, if asked) of the modules in ``folder``.
+
+    A scoreboard, to display.
+    """
+    chosen = [ex.id for ex in select(None, challenges)]
+    return Scoreboard(tuple(grade_exercises(chosen, folder, timeout, log)))
 
 
 def grade_exercises(

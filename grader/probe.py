@@ -7,7 +7,8 @@ them) and ``/__grader__/streams`` (what each streaming response iterated, see
 below). Before passing a request to the submission's app it puts the inputs
 the request carries (the ``x-grader-inputs`` header: exercise 1's lines or
 exercise 2's messages, drawn by the grader for this grading) in place of the
-module's own, so the endpoint must read them when the request comes in.
+module's own, so the endpoint must read them when the request comes in. Each
+exercise's ``serve`` hook (grader/exercises/) puts the probe in front of its app.
 
 What a response streams. Starlette wraps a sync iterator in
 ``iterate_in_threadpool`` and runs each step in a worker thread; an ``async
@@ -46,8 +47,6 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from grader.contract import EX3, Exercise
-from grader.feed import FeedClient
 from grader.loader import MAX_DETAILS, exception_text
 
 PING_PATH = "/__grader__/ping"
@@ -77,16 +76,6 @@ def decode_inputs(text: bytes) -> list[str] | None:
     if isinstance(values, list) and all(isinstance(v, str) for v in values):
         return values
     return None
-
-
-def wrap(module: ModuleType, ex: Exercise, feed_fd: int | None) -> Probe:
-    """The module's app behind a probe, with the grader's data source in place of its own."""
-    if ex is EX3:
-        if feed_fd is None:
-            raise ValueError("exercise 3 needs the grader's token feed")
-        module.client = FeedClient(feed_fd)
-        return Probe(module.app, ex.filename)
-    return Probe(module.app, ex.filename, inputs=(module, ex.source_name))
 
 
 def describe_stream(iterator: object, endpoint: object) -> dict[str, Any]:

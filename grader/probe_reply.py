@@ -18,7 +18,6 @@ from typing import Any
 from grader.transcript import StreamingClient
 
 MAX_ERRORS_REPLY = 256 * 1024  # the probe records at most 20 errors of a few KiB each
-REPLY_TIMEOUT = 2.0  # a live server answers the probe in milliseconds
 HTTP_OK = 200
 IDENTITY = {"accept-encoding": "identity"}
 

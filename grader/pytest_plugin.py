@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 
 import grader
+from grader.settings import EXERCISE_BUDGET, TIMEOUT
 
 OPTION = "--submission"
-EXERCISES_PER_SUBMISSION = 3
 SAFETY_MARGIN = 120.0  # the grader enforces every deadline itself; this guards the unexpected
 
 
@@ -63,7 +63,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         OPTION, action="append", default=[], metavar="PATH", help="a submission folder to grade"
     )
     group.addoption(
-        "--grader-timeout", type=float, default=10.0, help="time limit per exercise (seconds)"
+        "--grader-timeout", type=float, default=TIMEOUT.default, help=TIMEOUT.describe()
     )
 
 
@@ -91,7 +91,9 @@ def grade(paths: list[str], timeout: float) -> list[dict[str, Any]]:
     # The grader this plugin came from, even where pytest found it only through its own sys.path.
     home = str(Path(grader.__file__).resolve().parents[1])
     python_path = os.pathsep.join(filter(None, [home, os.environ.get("PYTHONPATH")]))
-    limit = len(paths) * EXERCISES_PER_SUBMISSION * timeout * 3 + SAFETY_MARGIN
+    from grader.exercises import EXERCISES
+
+    limit = len(paths) * len(EXERCISES) * timeout * EXERCISE_BUDGET + SAFETY_MARGIN
     try:
         done = subprocess.run(
             command,

@@ -9,9 +9,10 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from grader.contract import EXERCISES, Exercise
+if TYPE_CHECKING:
+    from grader.exercises.base import Exercise
 
 
 @dataclass(frozen=True)
@@ -180,9 +181,13 @@ def failed_exercise(ex: Exercise, name: str, message: str, details: str = "") ->
 def ordered(
     submission: str,
     results: dict[str, ExerciseResult],
-    exercises: tuple[Exercise, ...] = EXERCISES,
+    exercises: tuple[Exercise, ...] | None = None,
 ) -> SubmissionResult:
-    """Assemble a submission result with the graded exercises, in contract order."""
+    """Assemble a submission result with the graded exercises (default: the lesson's), in order."""
+    if exercises is None:
+        from grader.exercises import EXERCISES  # the exercises build on this module
+
+        exercises = EXERCISES
     missing = "was not graded"
     return SubmissionResult(
         submission=submission,

@@ -1,4 +1,9 @@
-"""Grading one submission folder: in-process (trusted code), or served by a jailed process."""
+"""Grading one submission folder: in-process (trusted code), or served by a jailed process.
+
+Both ways grade with the same checks (``grader.grading``); they differ only in
+the client handed to them: Starlette's TestClient, whose transport calls the
+app in this process, or an httpx2 client on the sandboxed server's socket.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,16 @@ import time
 from pathlib import Path
 
 from grader import files, fixtures
-from grader.checks import STALL_AFTER, Target, grade
-from grader.contract import EX3, EXERCISES, Exercise
+from grader.errors import ServerLost, ServerSplit, SubmissionError
+from grader.exercises import EXERCISES, Exercise
 from grader.feed import FeedServer
-from grader.loader import SubmissionError, load_exercise
-from grader.probe import wrap
+from grader.grading import Target, grade
+from grader.loader import load_exercise
 from grader.results import ExerciseResult, SubmissionResult, failed_exercise, ordered
-from grader.sandbox import Limits, Sandbox, ServerLost, ServerSplit, scratch_folder
+from grader.sandbox import Limits, Sandbox, scratch_folder
+from grader.settings import STALL_AFTER, TIMEOUT
 
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = TIMEOUT.default
 
 
 def read_source(folder: Path, ex: Exercise) -> str:
@@ -44,8 +50,8 @@ def _read_sources(
 
 
 def feed_for(exercises: tuple[Exercise, ...]) -> FeedServer | None:
-    """A token feed when exercise 3 is among ``exercises``; else None."""
-    return FeedServer(STALL_AFTER) if EX3 in exercises else None
+    """The grader's feed when an exercise among ``exercises`` is served with one; else None."""
+    return FeedServer(STALL_AFTER) if any(ex.uses_feed for ex in exercises) else None
 
 
 def grade_in_process(
@@ -56,7 +62,7 @@ def grade_in_process(
     For trusted code (reference solutions, tests of the checks): nothing is isolated.
     ``seed`` draws the inputs (default: a fresh one).
     """
-    from fastapi.testclient import TestClient
+    from grader.in_process import InProcessClient  # the test client's httpx, only when asked
 
     try:
         source = read_source(folder, ex)
@@ -65,17 +71,10 @@ def grade_in_process(
         return failed_exercise(ex, "imports", exc.message, exc.details)
     feed = feed_for((ex,))
     with feed or contextlib.nullcontext():
-        app = wrap(module, ex, feed.child_fd if feed else None)
-        with TestClient(app, raise_server_exceptions=False) as client:
-            target = Target(
-                client,
-                timeout,
-                disconnect_grace=0.0,
-                recorded_errors=lambda: app.errors,
-                recorded_streams=lambda: app.streams,
-                seed=fixtures.Seed(seed),
-            )
-            return grade(ex, target, source=source, feed=feed)
+        app = ex.serve(module, feed.child_fd if feed else None)
+        with InProcessClient(app, raise_server_exceptions=False) as client:
+            target = Target(client, timeout, seed=fixtures.Seed(seed), source=source, feed=feed)
+            return grade(ex, target)
 
 
 def grade_folder_in_process(folder: Path, timeout: float = DEFAULT_TIMEOUT) -> SubmissionResult:
@@ -89,8 +88,9 @@ def grade_folder_in_process(folder: Path, timeout: float = DEFAULT_TIMEOUT) -> S
 
 
 def grading_order(exercises: tuple[Exercise, ...]) -> tuple[Exercise, ...]:
-    """Exercise 3 first: its timing checks then run before anything another app left running."""
-    return tuple(sorted(exercises, key=lambda ex: ex is not EX3))
+    """Those served with the feed first: their timing checks then run before anything another
+    app left running, and their server is forked before the inputs' seed is drawn."""
+    return tuple(sorted(exercises, key=lambda ex: not ex.uses_feed))
 
 
 def grade_submission(
@@ -171,12 +171,13 @@ def _plans(
 ) -> list[tuple[Exercise, ...]]:
     """One server for each exercise of ``alone``, then one for ``together`` (if any).
 
-    The server for exercise 3 goes first all the same: the inputs' seed is drawn
-    when the first exercise is graded, and no server forked after that may serve
-    exercise 3, whose tokens and prompts it would find in the memory it inherits.
+    A server for an exercise served with the feed goes first all the same: the
+    inputs' seed is drawn when the first exercise is graded, and no server forked
+    after that may serve such an exercise, whose inputs (exercise 3's tokens and
+    prompts) it would find in the memory it inherits.
     """
     plans = [(ex,) for ex in alone] + ([together] if together else [])
-    return sorted(plans, key=lambda plan: EX3 not in plan)
+    return sorted(plans, key=lambda plan: not any(ex.uses_feed for ex in plan))
 
 
 def _grade_served(
@@ -184,8 +185,14 @@ def _grade_served(
 ) -> ExerciseResult:
     """Run ``ex``'s checks against its app in the sandbox's server."""
     target = Target(
-        box.client(ex), box.limits.timeout, box.explain, seed=seed, server_pid=box.server_pid()
+        box.client(ex),
+        box.limits.timeout,
+        box.explain,
+        seed=seed,
+        server_pid=box.server_pid(),
+        source=source,
+        feed=feed if ex.uses_feed else None,
     )
-    result = grade(ex, target, source=source, feed=feed if ex is EX3 else None)
+    result = grade(ex, target)
     result.advice += box.notes
     return result

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader import cgroups, files, jail, output_log
-from grader.contract import EXERCISES, Exercise
+from grader import cgroups, files, jail, output_log, settings
+from grader.errors import ServerLost, ServerSplit, SubmissionError
+from grader.exercises.base import Exercise
 from grader.feed import Turn
-from grader.loader import SubmissionError
 from grader.probe import EXERCISE_HEADER, PING_PATH
 from grader.probe_reply import fetch_json
 from grader.status import FAILED, IMPORTING, READY, STARTING, Startup, StatusReader
@@ -41,7 +41,6 @@ MiB = 1 << 20
 EXIT_GRACE = 0.2  # how long feedback waits to learn how a dying server ended
 EXIT_POLL = 0.01
 SERVER_DEPTH = 2  # the server is init's child; without root, init is a relay's child
-PING_TIMEOUT = 2.0  # a free event loop answers in a millisecond; a hung one never does
 MAX_PING_REPLY = 4096
 START_SLACK = 1.0  # seconds: see _start_slack
 FD_HEADROOM = 64  # free descriptors a server needs to serve the next exercise (a few connections)
@@ -67,32 +66,13 @@ _SCRATCH_ROOTS: list[Path] = []
 class Limits:
     """What a submission's server may use (``timeout`` is per exercise)."""
 
-    timeout: float = 10.0
-    memory: int = 1024 * MiB
-    cpu_seconds: int = 30
-    output: int = 1 * MiB
+    timeout: float = settings.TIMEOUT.default
+    memory: int = int(settings.MEMORY_MIB.default) * MiB
+    cpu_seconds: int = int(settings.CPU_SECONDS.default)
+    output: int = int(settings.OUTPUT_KIB.default) * 1024
     isolate_network: bool = True
     seed: int | None = None  # the inputs' seed (--seed); None draws a fresh one per submission
-    scratch: int = 64 * MiB  # the server's home and TMPDIR: a tmpfs of this size
-
-
-class ServerLost(SubmissionError):
-    """The server died or hung while importing ``ex``'s module, so it serves nothing."""
-
-    def __init__(self, ex: Exercise, message: str, details: str = "") -> None:
-        super().__init__(message, details)
-        self.ex = ex
-
-
-class ServerSplit(Exception):
-    """The server's start failed in a way an earlier module may have caused.
-
-    Each of ``exercises`` is graded next in a server of its own, where nothing ran before it.
-    """
-
-    def __init__(self, exercises: tuple[Exercise, ...]) -> None:
-        super().__init__(", ".join(ex.id for ex in exercises))
-        self.exercises = exercises
+    scratch: int = int(settings.SCRATCH_MIB.default) * MiB  # the home and TMPDIR: a tmpfs
 
 
 def _exhaustion(error: str) -> bool:
@@ -182,7 +162,7 @@ class Sandbox:
         code.mkdir()
         modules = files.read_modules(self.folder)  # never following a link (grader.files)
         files.write_modules(modules, code)
-        exercise_files = {ex.filename for ex in EXERCISES}
+        exercise_files = files.exercise_files()
         self.notes += [why for name, why in modules.refused.items() if name not in exercise_files]
         code.chmod(0o755)
         (self.workdir / "home").mkdir(mode=0o700)
@@ -350,7 +330,7 @@ class Sandbox:
         if not after_failure:
             return True
         try:  # read as every answer from the sandbox is: uncompressed, capped, by a deadline
-            fetch_json(self.client(ex), PING_PATH, MAX_PING_REPLY, PING_TIMEOUT)
+            fetch_json(self.client(ex), PING_PATH, MAX_PING_REPLY, settings.PING_TIMEOUT)
         except Exception:  # refused, reset, timed out: the server is no use to the next exercise
             return False
         return True

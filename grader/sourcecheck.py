@@ -1,4 +1,4 @@
-"""Exercise 3's async-generator rule, judged on what the /tokens route really streamed.
+"""The async-generator rule of exercise 3, judged on what the /tokens route really streamed.
 
 The probe in the server reports, per streaming response, whether the route
 iterated an async generator or a sync iterator that Starlette ran in its
@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from grader.contract import EX3
 from grader.results import Check
 
 NAME = "async generator"
@@ -87,7 +86,12 @@ def _defined_at(tree: ast.Module, name: str, line: int | None) -> ast.AST | None
 
 
 def async_generator_check(
-    source: str, streamed: list[Streamed] | None, wakeups: int | None = None, events: int = 0
+    source: str,
+    streamed: list[Streamed] | None,
+    wakeups: int | None = None,
+    events: int = 0,
+    *,
+    filename: str = "the module",
 ) -> Check:
     """Exercise 3 streams from an ``async def`` generator, not a sync one run in the threadpool.
 
@@ -97,7 +101,7 @@ def async_generator_check(
     woke while ``events`` events were streamed (the kernel's count, read from
     outside): a sync iterator in the threadpool wakes a worker for every event.
     """
-    reported = _reported_check(source, streamed)
+    reported = _reported_check(source, streamed, filename)
     if reported.passed and wakeups is not None and events and wakeups >= max(MIN_WAKEUPS, events):
         return _fail(
             f"GET /tokens is streamed by code running in worker threads ({wakeups} wake-ups "
@@ -108,12 +112,12 @@ def async_generator_check(
     return reported
 
 
-def _reported_check(source: str, streamed: list[Streamed] | None) -> Check:
+def _reported_check(source: str, streamed: list[Streamed] | None, filename: str) -> Check:
     """The rule on what the probe reports, each function looked up in the trusted source."""
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
-        return Check(NAME, False, f"{EX3.filename} line {exc.lineno}: {exc.msg}.")
+        return Check(NAME, False, f"{filename} line {exc.lineno}: {exc.msg}.")
     if streamed is None:
         return Check(NAME, False, "The server did not say what GET /tokens streamed.")
     if not streamed:
@@ -128,7 +132,7 @@ def _reported_check(source: str, streamed: list[Streamed] | None) -> Check:
         if not (isinstance(node, ast.AsyncFunctionDef) and _is_generator(node)):
             return _fail(
                 f"GET /tokens streams {item.name}(), which is not an async def generator of "
-                f"{EX3.filename}: stream the tokens from one defined there."
+                f"{filename}: stream the tokens from one defined there."
             )
     names = ", ".join(sorted({f"{item.name}()" for item in streamed}))
     return Check(NAME, True, f"GET /tokens streams {names}, an async def generator.")

@@ -24,7 +24,7 @@ import select
 import time
 from dataclasses import dataclass
 
-from grader.contract import Exercise
+from grader.exercises.base import Exercise
 
 MAX_LINE = 64 * 1024  # the jail's longest message, its texts capped and JSON-escaped
 MAX_MESSAGES = 64  # a start has two per module and one "ready"; the rest is noise

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
-from grader.contract import Exercise
+from grader.exercises.base import Exercise
 from grader.report.text import Style, exercise_lines
 from grader.results import SubmissionResult
 from grader.runner import grade_submission

@@ -23,7 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.contract import EX1, EX2, EXERCISES
+from grader.exercises import EXERCISES
+from grader.exercises.ex1_stream_lines import EXERCISE as EX1
+from grader.exercises.ex2_fix_sse import EXERCISE as EX2
 from tests.browser_support import ARTIFACTS, chromium
 from tests.lab_support import AS_WE_ARE, bootstrap_lab, give_to, unprivileged
 
@@ -219,7 +221,7 @@ def stub_then_fix(notebook: Notebook, folder: Path) -> None:
 
 def classic_mistake_until_the_hint_opens(notebook: Notebook, folder: Path) -> None:
     """Exercise 2 with the classic mistake: a nudge first, the full hint after a few tries."""
-    from grader.hints import OPEN_AFTER
+    from grader.settings import OPEN_AFTER
 
     ex2 = check_cell(EX2.id)
     save(folder / EX2.filename, classic_mistake())

@@ -22,7 +22,7 @@ import json
 import sys
 from pathlib import Path
 
-from grader.contract import EXERCISES
+from grader.exercises import EXERCISES
 from grader.platforms.requirements import requirements_txt
 from grader.platforms.sources import REPO_ROOT, Entry, grader_entries, write_folder
 from grader.platforms.templates import template

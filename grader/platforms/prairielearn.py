@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 
 from grader import __version__
-from grader.contract import EXERCISES
+from grader.exercises import EXERCISES
 from grader.platforms.requirements import requirements_txt
 from grader.platforms.sources import (
     EXECUTABLE,

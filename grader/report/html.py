@@ -20,12 +20,13 @@ import difflib
 import html
 from collections.abc import Sequence
 
-from grader.hints import OPEN_AFTER, HintState, first_time
+from grader.hints import HintState, first_time
 from grader.report import chart
 from grader.report.timeline import timeline_table
 from grader.report.untrusted import escape
 from grader.report.wording import fraction, graded_checks, title, visible
 from grader.results import Check, ExerciseResult
+from grader.settings import OPEN_AFTER
 
 PASS_MARK, FAIL_MARK = "✓", "✗"
 CHARTS = ("png", "sparkline", "none")

@@ -8,11 +8,10 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-from grader.contract import EXERCISE_IDS
 from grader.hints import nudge
 from grader.report.timeline import timeline_table
 from grader.report.untrusted import single_line
-from grader.report.wording import fraction, graded_checks, title, visible
+from grader.report.wording import fraction, graded_checks, graded_ids, title, visible
 from grader.results import Check, ExerciseResult, SubmissionResult
 
 GREEN = "32"
@@ -60,7 +59,7 @@ def exercise_lines(result: ExerciseResult, style: Style) -> list[str]:
         if not check.passed:
             details += check_lines(check)
     if failures := result.failures():
-        details.append(f"{NUDGE_MARK} {visible(nudge(failures[0]))}")
+        details.append(f"{NUDGE_MARK} {visible(nudge(failures[0], result.id))}")
     for advice in result.advice:
         details += labelled_lines("advice", advice)
     if not result.passed and (result.timeline or result.omitted.chunks):
@@ -79,12 +78,6 @@ def submission_block(result: SubmissionResult, style: Style) -> str:
         lines += exercise_lines(exercise_result, style)
     lines += [f"note: {single_line(note)}" for note in result.notes]
     return "\n".join(lines)
-
-
-def graded_ids(results: list[SubmissionResult]) -> list[str]:
-    """The exercises any submission was graded on, in contract order (all when none was)."""
-    present = {e.id for result in results for e in result.exercises}
-    return [i for i in EXERCISE_IDS if i in present] or list(EXERCISE_IDS)
 
 
 def exercise_cell(result: SubmissionResult, exercise_id: str) -> tuple[str, bool | None]:

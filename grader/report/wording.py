@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from grader.contract import exercise
+from grader.exercises import ALL, EXERCISES, exercise
 from grader.report.untrusted import safe_text
-from grader.results import Check, ExerciseResult
+from grader.results import Check, ExerciseResult, SubmissionResult
 
 NO_CHECKS = Check("graded", False, "No checks ran for this exercise.")
 
@@ -25,6 +25,12 @@ def title(exercise_id: str) -> str:
         return exercise(exercise_id).title
     except KeyError:
         return exercise_id
+
+
+def graded_ids(results: list[SubmissionResult]) -> list[str]:
+    """The exercises any submission was graded on, in order (the lesson's when none was)."""
+    present = {e.id for result in results for e in result.exercises}
+    return [ex.id for ex in ALL if ex.id in present] or [ex.id for ex in EXERCISES]
 
 
 def graded_checks(result: ExerciseResult) -> list[Check]:

@@ -28,7 +28,8 @@ import psutil
 import pytest
 
 from grader import cgroups
-from grader.contract import EX1, EXERCISES, Exercise
+from grader.exercises import EXERCISES, Exercise
+from grader.exercises.ex1_stream_lines import EXERCISE as EX1
 from grader.sandbox import Limits, Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]

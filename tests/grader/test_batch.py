@@ -16,7 +16,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from grader.contract import EX1, EXERCISES
+from grader.exercises import EXERCISES
+from grader.exercises.ex1_stream_lines import EXERCISE as EX1
 from tests.grader.helpers import (
     GRADER,
     ROOT,

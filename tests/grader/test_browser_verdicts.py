@@ -25,9 +25,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from grader import feedback
-from grader.contract import EX2, EX3, Exercise, exercise
+from grader import checks
 from grader.decoding import ACCEPT_ENCODING
+from grader.exercises import Exercise, exercise
+from grader.exercises.ex2_fix_sse import EXERCISE as EX2
+from grader.exercises.ex3_async_tokens import EXERCISE as EX3
 from grader.transcript import MAX_BODY_BYTES, StreamReader, Transcript
 from lessons.demo.serve import serve_in_thread
 from tests.browser_support import chromium
@@ -175,7 +177,7 @@ def _deadline() -> float:
 
 def shown_by_grader(t: Transcript) -> list[str]:
     """The events the grader says a browser would fire: none when it refuses the response."""
-    if t.status != 200 or not feedback.content_type_check(EX2, t).passed:
+    if t.status != 200 or not checks.content_type_check(EX2, t).passed:
         return []
     return t.event_data()
 
@@ -195,7 +197,7 @@ def test_a_charset_other_than_utf8_fails_saying_browsers_refuse_it(
 ) -> None:
     t = read(http, stream_url(server, charset))
     assert t.event_data() == EVENTS  # the bytes are fine: only the header is wrong
-    check = feedback.content_type_check(EX2, t)
+    check = checks.content_type_check(EX2, t)
     assert not check.passed
     assert "refuse" in check.message and repr(charset) in check.message
     assert "utf-8" in check.message
@@ -204,7 +206,7 @@ def test_a_charset_other_than_utf8_fails_saying_browsers_refuse_it(
 @pytest.mark.parametrize("charset", [None, *ACCEPTED_CHARSETS])
 def test_no_charset_or_utf8_passes(server: str, http: httpx2.Client, charset: str | None) -> None:
     t = read(http, stream_url(server, charset))
-    assert feedback.content_type_check(EX2, t).passed, t.content_type
+    assert checks.content_type_check(EX2, t).passed, t.content_type
     assert t.event_data() == EVENTS
 
 
@@ -219,7 +221,7 @@ def test_a_compressed_stream_is_decoded_event_by_event_as_it_arrives(
     assert [c.data for c in t.chunks] == [f"data: {e}\n\n".encode() for e in EVENTS]
     gaps = [later.t - earlier.t for earlier, later in zip(t.chunks, t.chunks[1:], strict=False)]
     assert all(gap >= SPACING / 2 for gap in gaps), gaps
-    assert feedback.event_chunks_check(t, EVENTS)[0].passed
+    assert checks.event_chunks_check(t, EVENTS)[0].passed
 
 
 def test_the_grader_asks_only_for_codings_it_decodes(server: str, http: httpx2.Client) -> None:
@@ -232,14 +234,14 @@ def test_a_compressed_bomb_stops_at_the_body_cap(server: str, http: httpx2.Clien
     t = read(http, f"{server}/bomb")
     assert t.too_large
     assert len(t.body) <= MAX_BODY_BYTES
-    problem = feedback.response_problem(EX2, t, READ_LIMIT, lambda: None)
+    problem = checks.response_problem(EX2, t, READ_LIMIT, lambda: None)
     assert problem is not None and "gzip-encoded body that decodes to more than" in problem
 
 
 def test_a_coding_never_asked_for_is_named(server: str, http: httpx2.Client) -> None:
     t = read(http, f"{server}/br")
     assert t.error is not None and "'br'-encoded" in t.error
-    problem = feedback.response_problem(EX2, t, READ_LIMIT, lambda: None)
+    problem = checks.response_problem(EX2, t, READ_LIMIT, lambda: None)
     assert problem is not None and "'br'-encoded" in problem
 
 

@@ -17,19 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from grader import feedback, fixtures
-from grader.checks import Target, grade
-from grader.contract import (
-    DEFAULT_LINES,
-    DEFAULT_MESSAGES,
-    DEFAULT_PROMPT,
-    EX1,
-    EX2,
-    EX3,
-    EXERCISES,
-    Exercise,
-)
+from grader import checks
+from grader.exercises import EXERCISES, Exercise, ex1_stream_lines, ex2_fix_sse, ex3_async_tokens
+from grader.exercises.ex1_stream_lines import DEFAULT_LINES
+from grader.exercises.ex1_stream_lines import EXERCISE as EX1
+from grader.exercises.ex2_fix_sse import DEFAULT_MESSAGES
+from grader.exercises.ex2_fix_sse import EXERCISE as EX2
+from grader.exercises.ex3_async_tokens import DEFAULT_PROMPT
+from grader.exercises.ex3_async_tokens import EXERCISE as EX3
 from grader.feed import StreamLog
+from grader.grading import Target, grade
 from grader.loopwatch import LoopWatch, StreamTimes
 from grader.results import Check, Chunk, ExerciseResult
 from grader.runner import grade_in_process
@@ -42,10 +39,10 @@ SHORT_TIMEOUT = 0.5  # for the endless stream, which uses it all
 STALL_TIMEOUT = 1.5  # for the stalled stream: long enough to tell silence from a slow trickle
 STALL_BOUND = 8.0  # seconds a child grading a stalled stream may take before it counts as hung
 SEED = 20_240_611  # the inputs every in-process grading here draws
-LINES = list(fixtures.lines(SEED))
-MESSAGES = list(fixtures.messages(SEED))
-TOKENS = list(fixtures.tokens(SEED, 0))
-PROMPT = fixtures.prompt(SEED, (0, 0))
+LINES = list(ex1_stream_lines.lines(SEED))
+MESSAGES = list(ex2_fix_sse.messages(SEED))
+TOKENS = list(ex3_async_tokens.tokens(SEED, 0))
+PROMPT = ex3_async_tokens.prompt(SEED, (0, 0))
 
 EX1_HEAD = """\
 import asyncio
@@ -224,7 +221,7 @@ def test_a_stream_without_end_or_pause_is_cut_at_the_size_cap(tmp_path: Path) ->
 STALL_SCRIPT = """
 import json, sys
 from pathlib import Path
-from grader.contract import EX1
+from grader.exercises.ex1_stream_lines import EXERCISE as EX1
 from grader.runner import grade_in_process
 result = grade_in_process(Path(sys.argv[1]), EX1, float(sys.argv[2]))
 print(json.dumps({c.name: c.message for c in result.failures()}))
@@ -270,7 +267,7 @@ def test_a_stalled_stream_fails_within_the_timeout_in_process(tmp_path: Path) ->
     ],
 )
 def test_content_type(ex: Exercise, header: str, ok: bool) -> None:
-    check = feedback.content_type_check(ex, recorded(content_type=header))
+    check = checks.content_type_check(ex, recorded(content_type=header))
     assert check.passed is ok
     if ok:
         assert check.message == f"Content-Type is {header!r}."
@@ -309,9 +306,9 @@ def ended(items: list[str] | tuple[str, ...]) -> list[str]:
     ids=["default list", "no newlines", "no last newline", "reversed", "empty"],
 )
 def test_a_wrong_body_says_what_is_wrong(chunks: list[str], why: str) -> None:
-    check = feedback.lines_body_check(recorded(*chunks, sse=False), LINES)
+    check = ex1_stream_lines.lines_body_check(recorded(*chunks, sse=False), LINES)
     assert not check.passed
-    assert check.message.startswith(f"Expected body {feedback.short(''.join(ended(LINES)))}")
+    assert check.message.startswith(f"Expected body {checks.short(''.join(ended(LINES)))}")
     assert why in check.message
     assert_teaches(check, EX1)
     assert "".join(check.expected) == "".join(ended(LINES))
@@ -319,13 +316,15 @@ def test_a_wrong_body_says_what_is_wrong(chunks: list[str], why: str) -> None:
 
 
 def test_a_body_that_is_not_utf8_is_shown_not_crashed_on() -> None:
-    check = feedback.lines_body_check(recorded("naïve\n".encode("latin-1"), sse=False), LINES)
+    check = ex1_stream_lines.lines_body_check(
+        recorded("naïve\n".encode("latin-1"), sse=False), LINES
+    )
     assert not check.passed
     assert "na\ufffdve" in check.message
 
 
 def test_the_right_body_passes() -> None:
-    check = feedback.lines_body_check(recorded(*ended(LINES), sse=False), LINES)
+    check = ex1_stream_lines.lines_body_check(recorded(*ended(LINES), sse=False), LINES)
     assert check.passed
     assert check.message == "The body is the grader's lines, each ending in \\n."
 
@@ -352,7 +351,7 @@ def test_the_right_body_passes() -> None:
     ],
 )
 def test_chunks_of_exercise_1(chunks: list[str], ok: bool) -> None:
-    check = feedback.lines_chunks_check(recorded(*chunks, sse=False), LINES)
+    check = ex1_stream_lines.lines_chunks_check(recorded(*chunks, sse=False), LINES)
     assert check.passed is ok, check.message
     if not ok:
         assert check.message.startswith(f"Expected {len(LINES)} chunks, one per line, got ")
@@ -392,14 +391,14 @@ def test_a_plain_text_response_fails_only_chunks(tmp_path: Path) -> None:
     ids=["plain", "no space", "crlf", "cr", "id event retry", "comments", "bom", "split"],
 )
 def test_spec_valid_events_pass(chunks: list[str]) -> None:
-    check = feedback.events_check(EX2, recorded(*chunks), MESSAGES)
+    check = checks.events_check(EX2, recorded(*chunks), MESSAGES)
     assert check.passed, check.message
     assert check.message == "A browser fires one message event per item, with the right data."
 
 
 def events_message(ex: Exercise, chunks: list[str], expected: list[str]) -> str:
     """The message of a failing events check, which names the mistake without the fix."""
-    check = feedback.events_check(ex, recorded(*chunks), expected)
+    check = checks.events_check(ex, recorded(*chunks), expected)
     assert not check.passed
     assert_teaches(check, ex)
     return check.message
@@ -416,13 +415,13 @@ def assert_teaches(check: Check, ex: Exercise) -> None:
 
 def test_events_diff_shows_the_wire_when_the_events_do_not_line_up() -> None:
     chunks = [f"data: {m}\n" for m in MESSAGES]
-    check = feedback.events_check(EX2, recorded(*chunks), MESSAGES)
+    check = checks.events_check(EX2, recorded(*chunks), MESSAGES)
     assert "".join(check.actual) == "".join(chunks)
     assert "".join(check.expected) == "".join(f"data: {m}\n\n" for m in MESSAGES)
 
 
 def test_events_diff_shows_the_data_when_the_events_line_up() -> None:
-    check = feedback.events_check(EX3, recorded(*[f"data:{t}\n\n" for t in TOKENS]), TOKENS)
+    check = checks.events_check(EX3, recorded(*[f"data:{t}\n\n" for t in TOKENS]), TOKENS)
     assert check.expected == tuple(TOKENS)
     assert check.actual == tuple(t.removeprefix(" ") for t in TOKENS)
 
@@ -454,7 +453,7 @@ def test_json_encoded_data_is_named() -> None:
     ("ex", "own", "source"),
     [
         (EX2, list(DEFAULT_MESSAGES), "`messages`"),
-        (EX3, list(feedback.DEFAULT_TOKENS), "`client.stream(prompt)`"),
+        (EX3, list(ex3_async_tokens.DEFAULT_TOKENS), "`client.stream(prompt)`"),
     ],
 )
 def test_the_module_s_own_data_is_named(ex: Exercise, own: list[str], source: str) -> None:
@@ -492,14 +491,14 @@ def test_one_event_per_chunk_passes_even_split_or_with_comments() -> None:
         [": hi\n\n", *events],
         [e for event in events for e in (event[:3], event[3:])],
     ):
-        checks = feedback.event_chunks_check(recorded(*chunks), MESSAGES)
-        assert [c.passed for c in checks] == [True], checks
+        found = checks.event_chunks_check(recorded(*chunks), MESSAGES)
+        assert [c.passed for c in found] == [True], found
 
 
 def test_events_sharing_a_chunk_are_counted_and_located() -> None:
     events = sse_stream(MESSAGES)
     chunks = [events[0], "".join(events[1:])]
-    (check,) = feedback.event_chunks_check(recorded(*chunks), MESSAGES)
+    (check,) = checks.event_chunks_check(recorded(*chunks), MESSAGES)
     assert not check.passed
     assert check.message.startswith(
         f"{len(MESSAGES)} events arrived in 2 chunks ({len(MESSAGES) - 1} events in chunk 2, "
@@ -508,11 +507,11 @@ def test_events_sharing_a_chunk_are_counted_and_located() -> None:
 
 
 def test_no_event_no_chunk_check() -> None:
-    assert feedback.event_chunks_check(recorded(*(f"data: {m}" for m in MESSAGES)), MESSAGES) == []
+    assert checks.event_chunks_check(recorded(*(f"data: {m}" for m in MESSAGES)), MESSAGES) == []
 
 
 def test_fewer_events_each_in_its_chunk_leave_the_count_to_the_events_check() -> None:
-    (check,) = feedback.event_chunks_check(recorded(*sse_stream(MESSAGES[:2])), MESSAGES)
+    (check,) = checks.event_chunks_check(recorded(*sse_stream(MESSAGES[:2])), MESSAGES)
     assert check.passed, check.message
 
 
@@ -527,21 +526,23 @@ def test_one_chunk_of_all_events_fails_only_chunks(tmp_path: Path) -> None:
 
 
 def test_prompt_check() -> None:
-    never = feedback.prompt_check(None, PROMPT)
+    never = ex3_async_tokens.prompt_check(None, PROMPT)
     assert not never.passed
     assert never.message.startswith("client.stream() was never called")
-    other = feedback.prompt_check(StreamLog(prompt=DEFAULT_PROMPT), PROMPT)
+    other = ex3_async_tokens.prompt_check(StreamLog(prompt=DEFAULT_PROMPT), PROMPT)
     assert not other.passed
     assert other.message.startswith(
         f"client.stream() was called with {DEFAULT_PROMPT!r}, but the request asked for "
         f"prompt={PROMPT!r}"
     )
-    assert feedback.prompt_check(StreamLog(prompt=PROMPT), PROMPT).passed
+    assert ex3_async_tokens.prompt_check(StreamLog(prompt=PROMPT), PROMPT).passed
 
 
 def test_default_prompt_check() -> None:
-    assert feedback.default_prompt_check(StreamLog(prompt=DEFAULT_PROMPT), DEFAULT_PROMPT).passed
-    check = feedback.default_prompt_check(StreamLog(prompt="Say hi"), DEFAULT_PROMPT)
+    assert ex3_async_tokens.default_prompt_check(
+        StreamLog(prompt=DEFAULT_PROMPT), DEFAULT_PROMPT
+    ).passed
+    check = ex3_async_tokens.default_prompt_check(StreamLog(prompt="Say hi"), DEFAULT_PROMPT)
     assert not check.passed
     assert check.message == (
         "Without ?prompt=, the prompt was 'Say hi'; it should default to 'Say hello' "
@@ -556,8 +557,10 @@ def stalled_log(at: int, released: list[float]) -> StreamLog:
 
 def test_live_check_passes_a_call_that_never_stalled() -> None:
     t = recorded(*sse_stream(TOKENS))
-    assert feedback.live_check(None, t, len(TOKENS)).passed
-    assert feedback.live_check(StreamLog(released=[0.0] * len(TOKENS)), t, len(TOKENS)).passed
+    assert ex3_async_tokens.live_check(None, t, len(TOKENS)).passed
+    assert ex3_async_tokens.live_check(
+        StreamLog(released=[0.0] * len(TOKENS)), t, len(TOKENS)
+    ).passed
 
 
 @pytest.mark.parametrize(
@@ -570,7 +573,7 @@ def test_live_check_passes_a_call_that_never_stalled() -> None:
 )
 def test_live_check_names_a_stream_held_back_to_the_end(t: Transcript, when: str) -> None:
     # The transcript starts at 0.0 and its first chunk arrives at 10 ms: after every token
-    check = feedback.live_check(stalled_log(1, [0.0] * len(TOKENS)), t, len(TOKENS))
+    check = ex3_async_tokens.live_check(stalled_log(1, [0.0] * len(TOKENS)), t, len(TOKENS))
     assert not check.passed
     assert check.message.startswith(
         f"Buffered: nothing was sent until all {len(TOKENS)} tokens were produced ({when})."
@@ -579,7 +582,7 @@ def test_live_check_names_a_stream_held_back_to_the_end(t: Transcript, when: str
 
 def test_live_check_counts_the_tokens_produced_before_the_first_event() -> None:
     released = [0.002, 0.004, 0.006, *(0.02 + 0.01 * k for k in range(len(TOKENS) - 3))]
-    check = feedback.live_check(
+    check = ex3_async_tokens.live_check(
         stalled_log(3, released), recorded(*sse_stream(TOKENS)), len(TOKENS)
     )
     assert not check.passed
@@ -604,9 +607,10 @@ def paired(waits: list[tuple[float, float]]) -> LoopWatch:
 
 
 def test_loop_check_counts_only_rounds_the_streams_ran_one_after_the_other() -> None:
-    assert feedback.loop_check(paired([(0.01, 0.01)] * 50)).passed
-    assert feedback.loop_check(paired([(0.5, 0.5)] * 5)).passed  # both awaited, side by side
-    check = feedback.loop_check(paired([(0.001, 0.001), (0.15, 0.3), (0.15, 0.3)]))
+    assert ex3_async_tokens.loop_check(paired([(0.01, 0.01)] * 50)).passed
+    # both awaited, side by side
+    assert ex3_async_tokens.loop_check(paired([(0.5, 0.5)] * 5)).passed
+    check = ex3_async_tokens.loop_check(paired([(0.001, 0.001), (0.15, 0.3), (0.15, 0.3)]))
     assert not check.passed
     assert check.message.startswith(
         "The event loop was blocked for 0.3 s while streaming: two requests at once could not "
@@ -618,22 +622,24 @@ def test_loop_check_counts_only_rounds_the_streams_ran_one_after_the_other() -> 
 def test_disconnect_advice() -> None:
     hung_up = 100.0
     stopped = StreamLog(released=[99.0], closed_at=hung_up + 0.012)
-    assert feedback.disconnect_advice(stopped, hung_up) == [
+    assert ex3_async_tokens.disconnect_advice(stopped, hung_up) == [
         "When the client disconnected, the generator stopped within 12 ms. Good."
     ]
     # The first token released after the hang-up was already asked for: only later ones count.
     went_on = StreamLog(released=[99.0, 100.5, 100.6, 100.7], finished=True)
-    (advice,) = feedback.disconnect_advice(went_on, hung_up)
+    (advice,) = ex3_async_tokens.disconnect_advice(went_on, hung_up)
     assert advice.startswith(
         "After the client disconnected, the server went on asking for 2 more tokens."
     )
     one = StreamLog(released=[99.0, 100.5, 100.6])
-    assert "asking for 1 more token." in feedback.disconnect_advice(one, hung_up)[0]
+    assert "asking for 1 more token." in ex3_async_tokens.disconnect_advice(one, hung_up)[0]
     waiting = StreamLog(released=[99.0, 100.5])
-    (advice,) = feedback.disconnect_advice(waiting, hung_up)
+    (advice,) = ex3_async_tokens.disconnect_advice(waiting, hung_up)
     assert "was not closed at once" in advice
-    assert feedback.disconnect_advice(StreamLog(released=[99.0], finished=True), hung_up) == []
-    assert feedback.disconnect_advice(None, hung_up) == []
+    assert (
+        ex3_async_tokens.disconnect_advice(StreamLog(released=[99.0], finished=True), hung_up) == []
+    )
+    assert ex3_async_tokens.disconnect_advice(None, hung_up) == []
 
 
 EX3_STREAMING = """

@@ -24,7 +24,7 @@ import psutil
 import pytest
 
 from grader import cgroups
-from grader.contract import EX1
+from grader.exercises.ex1_stream_lines import EXERCISE as EX1
 from tests.grader.helpers import (
     CORPUS,
     GRADER,

@@ -16,7 +16,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from grader.contract import EX1, EX2, EX3, EXERCISE_IDS
+from grader.exercises import EXERCISE_IDS
+from grader.exercises.ex1_stream_lines import EXERCISE as EX1
+from grader.exercises.ex2_fix_sse import EXERCISE as EX2
+from grader.exercises.ex3_async_tokens import EXERCISE as EX3
 from tests.grader.helpers import (
     GRADER,
     ROOT,
@@ -100,7 +103,7 @@ USAGE_ERRORS = {
     "timeout not a number": ["--timeout", "soon", "solutions"],
     "timeout nan": ["--timeout", "nan", "solutions"],
     "timeout infinite": ["--timeout", "inf", "solutions"],
-    "unknown exercise": ["--exercise", "ex4", "solutions"],
+    "unknown exercise": ["--exercise", "ex99", "solutions"],
     "unknown format": ["--format", "xml", "solutions"],
     "no jobs": ["--jobs", "0", "solutions"],
     "gradescope for two, no folder": ["--format", "gradescope", "solutions", "exercises"],

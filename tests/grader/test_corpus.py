@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from grader.contract import EXERCISE_IDS, EXERCISES, exercise
+from grader.exercises import EXERCISE_IDS, EXERCISES, exercise
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = Path("tests") / "corpus"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader import files
-from grader.contract import EXERCISES
+from grader.exercises import EXERCISES
 
 SOURCE = b"from fastapi import FastAPI\n\napp = FastAPI()\n"
 

@@ -22,16 +22,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from grader import fixtures
-from grader.contract import (
-    DEFAULT_LINES,
-    DEFAULT_MESSAGES,
-    DEFAULT_PROMPT,
-    EX1,
-    EX2,
-    EX3,
-    EXERCISES,
-    Exercise,
-)
+from grader.exercises import EXERCISES, Exercise, ex1_stream_lines, ex2_fix_sse, ex3_async_tokens
+from grader.exercises.ex1_stream_lines import DEFAULT_LINES
+from grader.exercises.ex1_stream_lines import EXERCISE as EX1
+from grader.exercises.ex2_fix_sse import DEFAULT_MESSAGES
+from grader.exercises.ex2_fix_sse import EXERCISE as EX2
+from grader.exercises.ex3_async_tokens import DEFAULT_PROMPT
+from grader.exercises.ex3_async_tokens import EXERCISE as EX3
 from grader.runner import grade_in_process
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,10 +43,10 @@ GRADING = settings(
 def all_values(seed: int) -> list[str]:
     """Every value drawn from a seed: lines, messages, and two requests' tokens and prompts."""
     return [
-        *fixtures.lines(seed),
-        *fixtures.messages(seed),
-        *(t for request in (0, 1, "default") for t in fixtures.tokens(seed, request)),
-        *(fixtures.prompt(seed, request) for request in ((0, 0), (0, 1), (1, 0))),
+        *ex1_stream_lines.lines(seed),
+        *ex2_fix_sse.messages(seed),
+        *(t for request in (0, 1, "default") for t in ex3_async_tokens.tokens(seed, request)),
+        *(ex3_async_tokens.prompt(seed, request) for request in ((0, 0), (0, 1), (1, 0))),
     ]
 
 
@@ -71,9 +68,9 @@ def test_every_value_is_one_non_blank_line_without_characters_a_report_escapes(
 def test_the_lists_are_longer_than_the_module_defaults_distinct_and_partly_non_ascii(
     seed: int,
 ) -> None:
-    lines, messages = fixtures.lines(seed), fixtures.messages(seed)
-    assert len(DEFAULT_LINES) < len(lines) <= fixtures.LINE_COUNT[1]
-    assert len(DEFAULT_MESSAGES) < len(messages) <= fixtures.MESSAGE_COUNT[1]
+    lines, messages = ex1_stream_lines.lines(seed), ex2_fix_sse.messages(seed)
+    assert len(DEFAULT_LINES) < len(lines) <= ex1_stream_lines.LINE_COUNT[1]
+    assert len(DEFAULT_MESSAGES) < len(messages) <= ex2_fix_sse.MESSAGE_COUNT[1]
     for values in (lines, messages):
         assert len(set(values)) == len(values)
         assert any(not value.isascii() for value in values)
@@ -82,14 +79,14 @@ def test_the_lists_are_longer_than_the_module_defaults_distinct_and_partly_non_a
 
 @given(seeds)
 def test_tokens_keep_leading_spaces_and_prompts_carry_a_nonce_per_request(seed: int) -> None:
-    count = fixtures.token_count(seed)
-    assert fixtures.TOKEN_COUNT[0] <= count <= fixtures.TOKEN_COUNT[1]
+    count = ex3_async_tokens.token_count(seed)
+    assert ex3_async_tokens.TOKEN_COUNT[0] <= count <= ex3_async_tokens.TOKEN_COUNT[1]
     for request in (0, 1, "default"):
-        tokens = fixtures.tokens(seed, request)
+        tokens = ex3_async_tokens.tokens(seed, request)
         assert len(tokens) == count
         assert any(token.startswith(" ") for token in tokens)
         assert any(not token.isascii() for token in tokens)
-    prompts = [fixtures.prompt(seed, (attempt, j)) for attempt in (0, 1) for j in (0, 1)]
+    prompts = [ex3_async_tokens.prompt(seed, (attempt, j)) for attempt in (0, 1) for j in (0, 1)]
     assert len(set(prompts)) == len(prompts)
     assert DEFAULT_PROMPT not in prompts
 
@@ -102,17 +99,17 @@ def test_a_seed_draws_the_same_values_every_time(seed: int) -> None:
 @given(seeds, seeds)
 def test_two_seeds_draw_different_inputs(first: int, second: int) -> None:
     assume(first != second)
-    assert fixtures.lines(first) != fixtures.lines(second)
-    assert fixtures.messages(first) != fixtures.messages(second)
-    assert fixtures.tokens(first, 0) != fixtures.tokens(second, 0)
-    assert fixtures.prompt(first, (0, 0)) != fixtures.prompt(second, (0, 0))
+    assert ex1_stream_lines.lines(first) != ex1_stream_lines.lines(second)
+    assert ex2_fix_sse.messages(first) != ex2_fix_sse.messages(second)
+    assert ex3_async_tokens.tokens(first, 0) != ex3_async_tokens.tokens(second, 0)
+    assert ex3_async_tokens.prompt(first, (0, 0)) != ex3_async_tokens.prompt(second, (0, 0))
 
 
 def test_each_kind_of_value_has_a_generator_of_its_own() -> None:
     # The same seed, another kind or request: unrelated streams of random numbers, so
     # one kind of value (shown in a message) says nothing about another.
     draws = {
-        label: fixtures._rng(12345, *label).random()
+        label: fixtures.rng(12345, *label).random()
         for label in (("ex1", "lines"), ("ex2", "messages"), ("ex3", "tokens", 0))
     }
     assert len(set(draws.values())) == len(draws)
@@ -203,10 +200,10 @@ HARD_CODED = {
 def shown_inputs(ex: Exercise, seed: int | None) -> tuple[str, ...]:
     """What a student saw in a failure message of an earlier grading (None: the module's own)."""
     if ex is EX1:
-        return DEFAULT_LINES if seed is None else fixtures.lines(seed)
+        return DEFAULT_LINES if seed is None else ex1_stream_lines.lines(seed)
     if ex is EX2:
-        return DEFAULT_MESSAGES if seed is None else fixtures.messages(seed)
-    return ("Hello", ",", " world", "!") if seed is None else fixtures.tokens(seed, 0)
+        return DEFAULT_MESSAGES if seed is None else ex2_fix_sse.messages(seed)
+    return ("Hello", ",", " world", "!") if seed is None else ex3_async_tokens.tokens(seed, 0)
 
 
 @GRADING

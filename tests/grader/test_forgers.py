@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from grader.contract import EXERCISE_IDS
+from grader.exercises import EXERCISE_IDS
 from tests.grader.helpers import (
     GRADER,
     adopting_orphans,

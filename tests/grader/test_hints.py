@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.contract import EX1, EX2
+from grader.exercises.ex1_stream_lines import EXERCISE as EX1
+from grader.exercises.ex2_fix_sse import EXERCISE as EX2
+from grader.exercises.ex3_async_tokens import EXERCISE as EX3
 from grader.hints import (
     CHECK_NUDGES,
     ENV_FILE,
@@ -118,10 +120,11 @@ def test_a_first_time_result_needs_no_file():
     assert (state.nudge, state.failures, state.open) == (NUDGE, 1, False)
 
 
-def test_a_check_without_a_nudge_gets_its_check_s_one():
-    assert nudge(Check("streams", False, "m")) == CHECK_NUDGES["streams"]
+def test_a_check_without_a_nudge_gets_its_exercise_s_or_its_check_s_one():
+    assert nudge(Check("streams", False, "m"), EX3.id) == EX3.nudges["streams"]
+    assert nudge(Check("chunks", False, "m"), EX3.id) == CHECK_NUDGES["chunks"]
     assert nudge(Check("something new", False, "m")) == FALLBACK_NUDGE
-    assert nudge(Check("streams", False, "m", nudge="Own nudge.")) == "Own nudge."
+    assert nudge(Check("streams", False, "m", nudge="Own nudge."), EX3.id) == "Own nudge."
 
 
 def test_the_file_is_named_by_the_environment(monkeypatch, tmp_path):

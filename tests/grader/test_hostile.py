@@ -28,7 +28,7 @@ from typing import Any
 import psutil
 import pytest
 
-from grader.contract import EXERCISE_IDS
+from grader.exercises import EXERCISE_IDS
 from grader.report import render
 from grader.results import MAX_RECORD_BYTES, from_record
 from tests.grader.helpers import (

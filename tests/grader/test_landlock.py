@@ -208,7 +208,7 @@ def reads():
 def test_a_server_reads_python_and_its_own_copy_but_nothing_of_the_kit(tmp_path: Path) -> None:
     import fastapi
 
-    from grader.contract import EX1
+    from grader.exercises.ex1_stream_lines import EXERCISE as EX1
     from tests.grader.helpers import reference, sandbox
 
     package = Path(landlock.__file__).resolve().parent

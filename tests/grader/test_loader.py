@@ -8,8 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.contract import EX1, EX2, EX3, Exercise
-from grader.loader import SubmissionError, check_app, load_exercise
+from grader.errors import SubmissionError
+from grader.exercises import Exercise
+from grader.exercises.ex1_stream_lines import EXERCISE as EX1
+from grader.exercises.ex2_fix_sse import EXERCISE as EX2
+from grader.exercises.ex3_async_tokens import EXERCISE as EX3
+from grader.loader import check_app, load_exercise
 from tests.grader.helpers import line_of
 
 APP = "from fastapi import FastAPI\n\napp = FastAPI()\n"

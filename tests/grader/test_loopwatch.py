@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.contract import EX3
-from grader.feedback import BLOCKED_LIMIT
-from grader.loopwatch import MIN_ACK_DELAY, MIN_BLOCK, LoopWatch, StreamTimes
+from grader.exercises.ex3_async_tokens import EXERCISE as EX3
+from grader.loopwatch import LoopWatch, StreamTimes
 from grader.results import ExerciseResult
 from grader.runner import grade_submission
 from grader.sandbox import Limits
+from grader.settings import BLOCKED_LIMIT, MIN_ACK_DELAY, MIN_BLOCK
 
 TIMEOUT = 5.0
 HEAD = """\

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from grader.contract import EXERCISES
+from grader.exercises import EXERCISES
 from grader.report import render
 from grader.report.markdown import MAX_DETAIL_CHARS, inline
 from grader.results import Check, Chunk, ExerciseResult, SubmissionResult

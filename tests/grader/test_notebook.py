@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from grader.check_server import CheckServer
-from grader.hints import OPEN_AFTER, FailureLog
+from grader.hints import FailureLog
 from grader.notebook import GRADER, Feedback, Scoreboard, check, check_all
 from grader.results import from_record
+from grader.settings import OPEN_AFTER
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH_NOISE = ("==", "total", "submission", " . ")
@@ -95,7 +96,7 @@ def test_a_grader_that_cannot_run_is_said_so_and_not_counted(log, tmp_path):
 
 def test_an_unknown_exercise_names_the_valid_ones(log):
     with pytest.raises(KeyError, match="expected one of ex1, ex2, ex3"):
-        check("ex4", ROOT / "solutions", log=log)
+        check("ex99", ROOT / "solutions", log=log)
 
 
 def test_the_grader_process_answers_each_request_line_with_the_full_result():

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.checks import Target
+from grader.grading import Target
 from grader.http_client import unix_socket_client
 from grader.probe_reply import (
     MAX_ERRORS_REPLY,

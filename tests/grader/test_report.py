@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader.contract import EXERCISE_IDS, EXERCISES
+from grader.exercises import EXERCISE_IDS, EXERCISES
 from grader.report import FORMATS, render
 from grader.report.timeline import MAX_ROWS, PREVIEW_CHARS
 from grader.results import Check, Chunk, ExerciseResult, SubmissionResult

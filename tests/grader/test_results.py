@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.contract import EX1, EX2, EXERCISES
+from grader.exercises import EXERCISES
+from grader.exercises.ex1_stream_lines import EXERCISE as EX1
+from grader.exercises.ex2_fix_sse import EXERCISE as EX2
 from grader.fingerprint import setup_fingerprint, submission_fingerprint
 from grader.results import Check, ExerciseResult, SubmissionResult, to_record
 from grader.sandbox import Limits

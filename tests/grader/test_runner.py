@@ -17,7 +17,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from grader.contract import EX1, EX2, EX3, EXERCISES
+from grader.exercises import EXERCISES
+from grader.exercises.ex1_stream_lines import EXERCISE as EX1
+from grader.exercises.ex2_fix_sse import EXERCISE as EX2
+from grader.exercises.ex3_async_tokens import EXERCISE as EX3
 from grader.probe import EXERCISE_HEADER, Dispatch
 from grader.runner import grade_submission, grading_order
 from grader.sandbox import Limits

@@ -22,9 +22,10 @@ import httpx2
 import psutil
 import pytest
 
-from grader import fixtures
-from grader.contract import EX1, EX2, Exercise
-from grader.loader import SubmissionError
+from grader.errors import SubmissionError
+from grader.exercises import Exercise, ex1_stream_lines, ex2_fix_sse
+from grader.exercises.ex1_stream_lines import EXERCISE as EX1
+from grader.exercises.ex2_fix_sse import EXERCISE as EX2
 from grader.probe import INPUTS_HEADER, encode_inputs
 from grader.sandbox import SERVER_SOCKET, Limits, MiB, Sandbox, warm_up
 from tests.grader.helpers import (
@@ -160,7 +161,7 @@ def test_a_sandbox_serves_the_module_until_it_is_left(tmp_path: Path) -> None:
         server = server_of(box.pid)
         assert children(box.pid) == [server]
         assert box.socket_path.exists()
-        lines = fixtures.lines(1)
+        lines = ex1_stream_lines.lines(1)
         response = box.client(EX1).get(EX1.path, headers={INPUTS_HEADER: encode_inputs(lines)})
         assert response.status_code == 200
         assert response.text == "".join(f"{line}\n" for line in lines)
@@ -174,7 +175,7 @@ def test_one_server_serves_several_exercise_apps_of_the_submission(tmp_path: Pat
     with serving(folder, (EX1, EX2)) as box:
         assert box.wait_ready() == {}
         assert children(box.pid) == [server_of(box.pid)]
-        shown_lines, shown_messages = fixtures.lines(2), fixtures.messages(2)
+        shown_lines, shown_messages = ex1_stream_lines.lines(2), ex2_fix_sse.messages(2)
         lines = box.client(EX1).get(EX1.path, headers={INPUTS_HEADER: encode_inputs(shown_lines)})
         messages = box.client(EX2).get(
             EX2.path, headers={INPUTS_HEADER: encode_inputs(shown_messages)}
@@ -564,7 +565,7 @@ def test_leaving_a_sandbox_ends_every_process_the_module_started(tmp_path: Path)
 GRADER_THAT_DIES = """
 import json, sys, time
 from pathlib import Path
-from grader.contract import EX1
+from grader.exercises.ex1_stream_lines import EXERCISE as EX1
 from grader.sandbox import Limits, Sandbox
 
 folder, workdir = Path(sys.argv[1]), Path(sys.argv[2])

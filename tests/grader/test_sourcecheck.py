@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.contract import EX3
+from grader.exercises.ex3_async_tokens import EXERCISE as EX3
 from grader.results import ExerciseResult
 from grader.runner import grade_in_process, grade_submission
 from grader.sandbox import Limits
@@ -268,7 +268,7 @@ def test_long_names_are_cut() -> None:
 
 def test_a_syntax_error_names_the_file_and_line() -> None:
     check = async_generator_check(
-        "async def token_stream(prompt):\n    yield prompt\n\nx = (\n", []
+        "async def token_stream(prompt):\n    yield prompt\n\nx = (\n", [], filename=EX3.filename
     )
     assert not check.passed
     assert check.message == f"{EX3.filename} line 4: '(' was never closed."

@@ -13,9 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.contract import EX1, EX2, EX3
+from grader.errors import ServerLost, ServerSplit
+from grader.exercises.ex1_stream_lines import EXERCISE as EX1
+from grader.exercises.ex2_fix_sse import EXERCISE as EX2
+from grader.exercises.ex3_async_tokens import EXERCISE as EX3
 from grader.runner import grade_submission
-from grader.sandbox import Limits, ServerLost, ServerSplit
+from grader.sandbox import Limits
 from grader.status import (
     FAILED,
     IMPORTING,

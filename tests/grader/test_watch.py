@@ -12,7 +12,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from grader.contract import EX1, EX2, EX3, EXERCISES
+from grader.exercises import EXERCISES
+from grader.exercises.ex1_stream_lines import EXERCISE as EX1
+from grader.exercises.ex2_fix_sse import EXERCISE as EX2
+from grader.exercises.ex3_async_tokens import EXERCISE as EX3
 from grader.watch import saved_exercises
 from tests.grader.helpers import ROOT, reference
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader.contract import EXERCISES
+from grader.exercises import EXERCISES
 
 REPO = Path(__file__).resolve().parents[3]
 SOLUTIONS = REPO / "solutions"

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader.contract import EXERCISES
+from grader.exercises import EXERCISES
 from grader.platforms.__main__ import main as platforms_main
 from tests.grader.platforms.support import (
     MAX_SCORE,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader.contract import EXERCISES
+from grader.exercises import EXERCISES
 from grader.platforms.__main__ import main as platforms_main
 from grader.platforms.github import JUNIT_REPORT, workflow
 from grader.platforms.requirements import pinned_requirements

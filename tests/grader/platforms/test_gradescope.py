@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader.contract import EXERCISES
+from grader.exercises import EXERCISES
 from grader.platforms.__main__ import main as platforms_main
 from grader.platforms.gradescope import build_bundle
 from grader.platforms.requirements import imported_modules, pinned_requirements, requirements_txt

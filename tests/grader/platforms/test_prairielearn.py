@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader.contract import EXERCISES
+from grader.exercises import EXERCISES
 from grader.platforms.__main__ import main as platforms_main
 from grader.platforms.requirements import requirements_txt
 from grader.report.prairielearn import (
