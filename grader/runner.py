@@ -18,11 +18,10 @@ from grader.exercises import EXERCISES, Exercise
 from grader.feed import FeedServer
 from grader.grading import Target, grade
 from grader.loader import load_exercise
+from grader.memory import sandbox_gauge
 from grader.results import ExerciseResult, SubmissionResult, failed_exercise, ordered
 from grader.sandbox import Limits, Sandbox, scratch_folder
 from grader.settings import STALL_AFTER, TIMEOUT
-
-DEFAULT_TIMEOUT = TIMEOUT.default
 
 
 def read_source(folder: Path, ex: Exercise) -> str:
@@ -55,7 +54,7 @@ def feed_for(exercises: tuple[Exercise, ...]) -> FeedServer | None:
 
 
 def grade_in_process(
-    folder: Path, ex: Exercise, timeout: float = DEFAULT_TIMEOUT, seed: int | None = None
+    folder: Path, ex: Exercise, timeout: float = TIMEOUT.default, seed: int | None = None
 ) -> ExerciseResult:
     """Grade one exercise by importing it here and talking to it through TestClient.
 
@@ -77,7 +76,7 @@ def grade_in_process(
             return grade(ex, target)
 
 
-def grade_folder_in_process(folder: Path, timeout: float = DEFAULT_TIMEOUT) -> SubmissionResult:
+def grade_folder_in_process(folder: Path, timeout: float = TIMEOUT.default) -> SubmissionResult:
     """Grade every exercise of a folder in-process (trusted code only)."""
     started = time.monotonic()
     result = ordered(
@@ -184,14 +183,16 @@ def _grade_served(
     box: Sandbox, ex: Exercise, source: str, feed: FeedServer | None, seed: fixtures.Seed
 ) -> ExerciseResult:
     """Run ``ex``'s checks against its app in the sandbox's server."""
+    pid = box.server_pid()
     target = Target(
         box.client(ex),
         box.limits.timeout,
         box.explain,
         seed=seed,
-        server_pid=box.server_pid(),
+        server_pid=pid,
         source=source,
         feed=feed if ex.uses_feed else None,
+        memory=sandbox_gauge(box.group, pid),
     )
     result = grade(ex, target)
     result.advice += box.notes
