@@ -33,11 +33,12 @@ from pathlib import Path
 
 from grader.exercises import EXERCISES, Exercise
 from grader.fingerprint import canonical_folder, setup_fingerprint, submission_fingerprint
+from grader.forkserver import ForkServer
 from grader.jail import die_with_parent, foreign_modules, name_process
 from grader.lifetime import batch_scope
 from grader.results import SubmissionResult, failed_exercise, from_record, to_record
 from grader.runner import grade_submission
-from grader.sandbox import Limits, scratch_folder, warm_up
+from grader.sandbox import Limits, forked_by, scratch_folder, warm_up
 
 WORKER_FAILED = 70
 INDEX_BYTES = 4  # a job index on the pipe to a worker: one write, so never split
@@ -331,30 +332,21 @@ def _work(
 ) -> None:  # pragma: no cover - runs in the worker
     """Grade each job index read from ``inbox``, answering 0 (saved) or WORKER_FAILED.
 
-    Each job is graded by a child of its own, which reads the submission and forks its
-    sandbox: a sandbox starts with a copy of its grader's memory, where the files of
-    the classmates this worker graded before would still lie, freed but not cleared.
+    The worker's sandboxes are forked by a fork server made before the first job is
+    read (grader.forkserver): a sandbox forked from the worker itself would start
+    with a copy of its memory, where the files of the classmates it graded before
+    still lie, freed but not cleared.
     """
-    while data := os.read(inbox, INDEX_BYTES):
-        job = jobs[int.from_bytes(data, "big")]
-        status = in_child(lambda job=job: _grade_and_save(job, folder, limits, exercises))
-        os.write(outbox, bytes([status]))
-
-
-def in_child(action: Callable[[], object]) -> int:  # pragma: no cover - forks
-    """Run ``action`` in a forked child that dies with this process; 0, or WORKER_FAILED."""
-    pid = os.fork()
-    if pid == 0:
-        code = WORKER_FAILED
-        try:
-            die_with_parent()
-            action()
-            code = 0
-        except Exception:
-            traceback.print_exc()
-        finally:
-            os._exit(code)
-    return 0 if os.waitpid(pid, 0)[1] == 0 else WORKER_FAILED
+    with ForkServer(exercises, close_in_server=(inbox, outbox)) as forker, forked_by(forker):
+        while data := os.read(inbox, INDEX_BYTES):
+            job = jobs[int.from_bytes(data, "big")]
+            status = WORKER_FAILED
+            try:
+                _grade_and_save(job, folder, limits, exercises)
+                status = 0
+            except Exception:
+                traceback.print_exc()
+            os.write(outbox, bytes([status]))
 
 
 def _retire(worker: Worker) -> None:

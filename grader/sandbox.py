@@ -28,7 +28,7 @@ from typing import Any
 from grader import cgroups, files, jail, output_log, settings
 from grader.errors import ServerLost, ServerSplit, SubmissionError
 from grader.exercises.base import Exercise
-from grader.feed import Turn
+from grader.forkserver import Forker, HereForker
 from grader.probe import EXERCISE_HEADER, PING_PATH
 from grader.probe_reply import fetch_json
 from grader.status import FAILED, IMPORTING, READY, STARTING, Startup, StatusReader
@@ -60,6 +60,8 @@ SHARED_MEMORY_NEEDED = 1 << 30
 LISTEN_BACKLOG = 64
 # The folder a batch keeps its sandboxes' folders in, while one runs (grader.batch).
 _SCRATCH_ROOTS: list[Path] = []
+# Who forks sandboxes, when not this process: a batch worker's fork server (grader.forkserver).
+_FORKERS: list[Forker] = []
 
 
 @dataclass(frozen=True)
@@ -112,16 +114,16 @@ class Sandbox:
         self._client: Any = None
         self.group: cgroups.Group | None = None
         self.peak_memory = 0  # bytes, from the sandbox's cgroup once it stopped
+        self._forker: Forker = HereForker()
 
     def __enter__(self) -> Sandbox:
         self.group = self._new_group()
         plan_fds = self._prepare()
         plan = self._plan(*plan_fds)
-        if Turn.opened:  # the feed state of earlier requests may linger as garbage: drop it
-            gc.collect()
+        self._forker = _FORKERS[-1] if _FORKERS else HereForker()
         try:
             ours = (self._info_fd, self._status_fd, self._folder_fd)
-            self.pid = jail.start_init(plan, close_in_child=ours)
+            self.pid = self._forker.start(plan, ours)
         finally:
             for fd in plan_fds:  # the listening socket too: only the server holds it from now on
                 os.close(fd)
@@ -359,18 +361,24 @@ class Sandbox:
     def death(self, grace: float = 0.0) -> str | None:
         """How the server process ended, if it has within ``grace`` seconds; None while it runs."""
         deadline = time.monotonic() + grace
-        while self._exit_status is None and self.pid:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self._exit_status = os.waitstatus_to_exitcode(status)
-            elif time.monotonic() >= deadline:
+        while self._exit_status is None and self.pid and not self._reap(block=False):
+            if time.monotonic() >= deadline:
                 return None
-            else:
-                time.sleep(EXIT_POLL)  # the child reaps the server, then exits; only wording waits
+            time.sleep(EXIT_POLL)  # the child reaps the server, then exits; only wording waits
         if self._exit_status is None:
             return None
         out_of_memory = bool(self.group and self.group.oom_kills())
         return _describe_exit(self._exit_status, self.limits, self.log_tail(), out_of_memory)
+
+    def _reap(self, *, block: bool) -> bool:
+        """Learn init's exit status from whoever forked it; say whether it has ended."""
+        try:
+            status = self._forker.wait(self.pid, block=block)
+        except ChildProcessError:  # its fork server died, and took the sandbox with it
+            status = signal.SIGKILL  # the wait status of a process killed by SIGKILL
+        if status is not None:
+            self._exit_status = os.waitstatus_to_exitcode(status)
+        return status is not None
 
     def explain(self) -> str | None:
         """Why requests fail, when the server is gone; for feedback."""
@@ -388,8 +396,7 @@ class Sandbox:
         if self.pid:
             _kill(self.pid)
         if self.pid and self._exit_status is None:
-            _, status = os.waitpid(self.pid, 0)
-            self._exit_status = os.waitstatus_to_exitcode(status)
+            self._reap(block=True)
         for fd in (self._info_fd, self._status_fd, self._folder_fd):
             if fd >= 0:
                 os.close(fd)
@@ -438,6 +445,16 @@ def scratch_root(folder: Path) -> Iterator[Path]:
         yield folder
     finally:
         _SCRATCH_ROOTS.remove(folder)
+
+
+@contextlib.contextmanager
+def forked_by(forker: Forker) -> Iterator[Forker]:
+    """Have ``forker`` fork every sandbox started until the block ends."""
+    _FORKERS.append(forker)
+    try:
+        yield forker
+    finally:
+        _FORKERS.remove(forker)
 
 
 def _roomy_shared_memory() -> bool:
