@@ -1,4 +1,8 @@
-"""The report renderers: text, JSON, Gradescope, JUnit XML and CSV."""
+"""The report renderers: text, JSON, Gradescope, JUnit XML, CSV, Markdown and PrairieLearn.
+
+Most tests render hand-made results; those of the last section run the command line
+on a real submission in every format and read back what each report says.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import html
 import io
 import json
 import re
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -17,8 +22,12 @@ from grader.exercises import EXERCISE_IDS, EXERCISES
 from grader.report import FORMATS, render
 from grader.report.timeline import MAX_ROWS, PREVIEW_CHARS
 from grader.results import Check, Chunk, ExerciseResult, SubmissionResult
+from tests.grader.helpers import ROOT, grader, make_submission, report
 
 GRADESCOPE_SCHEMA = json.loads((Path(__file__).parent / "gradescope_schema.json").read_text())
+PRAIRIELEARN_SCHEMA = json.loads(
+    (Path(__file__).parent / "prairielearn_results_schema.json").read_text()
+)
 SECRET = "SECRET-instructor-only-traceback"
 HOSTILE = "clear\x1b[2Jscreen\x07bell\x00nul\u202eevil"
 ESCAPE = "\x1b"
@@ -69,11 +78,6 @@ def hostile() -> SubmissionResult:
     bad = Check(f"name {HOSTILE}", False, f"got {HOSTILE}", details=f"printed {HOSTILE}")
     ex1 = ExerciseResult("ex1", [bad], advice=[HOSTILE], timeline=[Chunk(0.001, b"\x1b[2J")])
     return SubmissionResult(f"class/{HOSTILE}", [ex1, passing("ex2"), passing("ex3")])
-
-
-def test_formats_are_the_cli_choices():
-    formats = ("text", "json", "gradescope", "junit", "csv", "markdown", "prairielearn")
-    assert formats == FORMATS
 
 
 def test_unknown_format_is_a_clear_error(alice):
@@ -478,3 +482,122 @@ def test_text_caps_every_message_a_submission_can_lengthen():
     out = render([SubmissionResult("class/x", [ex1])], "text")
     assert len(out) < 10_000
     assert out.count("more characters)") == 2
+
+
+# --- the command line, on a real submission ---------------------------------------------
+
+BROKEN = "ex2"  # the exercise the submission below answers with its unsolved stub
+LESSON_EXERCISES = {"ex1", "ex2", "ex3"}  # graded whenever no exercise is picked
+
+Verdicts = dict[str, bool]
+
+
+def text_verdicts(out: str) -> Verdicts:
+    return {
+        ex: verdict == "PASS" for ex, verdict in re.findall(r"^(ex\d+)\s+(PASS|FAIL)\b", out, re.M)
+    }
+
+
+def verdicts_of(submission: dict) -> Verdicts:
+    return {e["id"]: e["passed"] for e in submission["exercises"]}
+
+
+def json_verdicts(out: str) -> Verdicts:
+    [submission] = json.loads(out)["submissions"]
+    return verdicts_of(submission)
+
+
+def gradescope_verdicts(out: str) -> Verdicts:
+    document = json.loads(out)
+    jsonschema.validate(document, GRADESCOPE_SCHEMA)
+    scored = [t for t in document["tests"] if t["visibility"] == "visible"]
+    return {t["name"].split(":")[0]: t["status"] == "passed" for t in scored}
+
+
+def junit_verdicts(out: str) -> Verdicts:
+    [suite] = ET.fromstring(out.encode("utf-8"))
+    verdicts: Verdicts = {}
+    for case in suite.findall("testcase"):
+        ex = case.get("classname").rsplit(".", 1)[-1]  # "<submission>.<exercise>"
+        verdicts[ex] = verdicts.get(ex, True) and case.find("failure") is None
+    return verdicts
+
+
+def csv_verdicts(out: str) -> Verdicts:
+    [row] = csv.DictReader(io.StringIO(out))
+    return {ex: float(row[ex]) > 0 for ex in list(row)[1:-2] if row[ex]}
+
+
+def markdown_verdicts(out: str) -> Verdicts:
+    rows = re.findall(r"^\| (ex\d+) \| .* \| (✅ passed|❌ failed) \| [\d./]+ \|$", out, re.M)
+    return {ex: verdict.endswith("passed") for ex, verdict in rows}
+
+
+def prairielearn_verdicts(out: str) -> Verdicts:
+    document = json.loads(out)
+    jsonschema.validate(document, PRAIRIELEARN_SCHEMA)
+    return {t["name"].split(":")[0]: t["points"] == t["max_points"] for t in document["tests"]}
+
+
+VERDICTS = {
+    "text": text_verdicts,
+    "json": json_verdicts,
+    "gradescope": gradescope_verdicts,
+    "junit": junit_verdicts,
+    "csv": csv_verdicts,
+    "markdown": markdown_verdicts,
+    "prairielearn": prairielearn_verdicts,
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
+    """A submission right but for exercise 2, graded once: its folder, results and JSON entry."""
+    broken = next(ex for ex in EXERCISES if ex.id == BROKEN)
+    stub = (ROOT / "exercises" / broken.filename).read_text(encoding="utf-8")
+    folder = make_submission(tmp_path_factory.mktemp("report") / "student", {broken: stub})
+    results = folder.parent / "results"
+    done = grader("--format", "json", "--results-dir", str(results), str(folder))
+    assert done.returncode == 1, done.stderr[-2000:]
+    [submission] = report(done)["submissions"]
+    return folder, results, submission
+
+
+def cli_report(graded: tuple[Path, Path, dict], fmt: str) -> subprocess.CompletedProcess[str]:
+    """The report of the graded submission in ``fmt``, as the command line renders it."""
+    folder, results, _ = graded
+    return grader("--format", fmt, "--results-dir", str(results), str(folder))
+
+
+def test_formats_are_the_cli_choices():
+    done = grader("--help")
+    [choices] = set(re.findall(r"--format \{([\w,]+)\}", done.stdout))  # usage and option
+    assert tuple(choices.split(",")) == FORMATS == tuple(VERDICTS)
+
+
+def test_the_json_report_fails_the_broken_exercise_alone(graded):
+    submission = graded[2]
+    verdicts = verdicts_of(submission)
+    assert verdicts.keys() >= LESSON_EXERCISES, verdicts
+    assert [ex for ex, passed in verdicts.items() if not passed] == [BROKEN], verdicts
+    assert (submission["score"], submission["max_score"]) == (len(verdicts) - 1, len(verdicts))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_of_the_cli_reports_the_same_verdicts(graded, fmt):
+    done = cli_report(graded, fmt)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert VERDICTS[fmt](done.stdout) == verdicts_of(graded[2])
+
+
+def test_the_cli_text_report_says_why_the_broken_exercise_failed(graded):
+    submission = graded[2]
+    [broken] = [e for e in submission["exercises"] if e["id"] == BROKEN]
+    failed = [c for c in broken["checks"] if not c["passed"]]
+    assert failed, broken
+    out = cli_report(graded, "text").stdout
+    for check in failed:
+        first_line = check["message"].splitlines()[0]
+        assert f"- {check['name']}: {first_line}" in out, out
+    score = f"{submission['score']:g}/{submission['max_score']:g}"
+    assert f"== {submission['submission']} ==  {score} points" in out
