@@ -1,0 +1,34 @@
+"""Reads the log in the generator itself, without aclosing: cancelling the generator stops the
+reading.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
+
+
+class DemoLogs:
+    """Stands in for a log store: `follow(name)` yields each new line of a log as it is written."""
+
+    async def follow(self, name: str) -> AsyncIterator[str]:
+        number = 0
+        while True:
+            await asyncio.sleep(0.5)  # waiting for the next line to be written
+            number += 1
+            yield f"{name}: line {number}"
+
+
+source = DemoLogs()
+app = FastAPI()
+
+
+async def log_events(name: str):
+    async for line in source.follow(name):
+        yield f"data: {line}\n\n"
+
+
+@app.get("/logs")
+async def follow_log(name: str = "app"):
+    return StreamingResponse(log_events(name), media_type="text/event-stream")

@@ -1,0 +1,41 @@
+"""Reads the log in a task of its own, and cancels it in the generator's finally: block."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
+
+
+class DemoLogs:
+    """Stands in for a log store: `follow(name)` yields each new line of a log as it is written."""
+
+    async def follow(self, name: str) -> AsyncIterator[str]:
+        number = 0
+        while True:
+            await asyncio.sleep(0.5)  # waiting for the next line to be written
+            number += 1
+            yield f"{name}: line {number}"
+
+
+source = DemoLogs()
+app = FastAPI()
+
+
+@app.get("/logs")
+async def follow_log(name: str = "app"):
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    async def read_log() -> None:
+        async for line in source.follow(name):
+            await lines.put(line)
+
+    async def log_events():
+        reader = asyncio.create_task(read_log())
+        try:
+            while True:
+                yield f"data: {await lines.get()}\n\n"
+        finally:
+            reader.cancel()
+
+    return StreamingResponse(log_events(), media_type="text/event-stream")

@@ -1,0 +1,92 @@
+"""Exercise 4's verdicts on its corpus: each typical mistake fails the check that names it.
+
+Every folder ``tests/corpus/wrong/ex4_*`` and ``tests/corpus/right/ex4_*`` holds
+one module and an ``expected.json`` (the layout ``test_corpus.py`` describes):
+a wrong case names the checks that must fail and words their messages must
+hold, a right case (another spelling FastAPI, Starlette or asyncio allows) must
+pass every check. Each is graded in the real sandbox, as a class is.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from grader.exercises import exercise
+from grader.results import ExerciseResult
+from grader.runner import grade_in_process, grade_submission
+from grader.sandbox import Limits
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "corpus"
+EX4 = exercise("ex4")
+LIMITS = Limits(timeout=3.0)
+CHECKS = ["response", "content-type", "events", "stops"]
+
+
+def cases(kind: str) -> list[Path]:
+    """The corpus folders of exercise 4 of one kind."""
+    return sorted((CORPUS / kind).glob(f"{EX4.id}_*"))
+
+
+def expected(folder: Path) -> dict:
+    """A case's expected.json."""
+    return json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+
+
+def graded(folder: Path) -> ExerciseResult:
+    """The case graded in its own sandbox."""
+    return grade_submission(folder, LIMITS, exercises=(EX4,)).exercise(EX4.id)
+
+
+def failed(result: ExerciseResult) -> dict[str, str]:
+    """The failed checks of a result: name -> message."""
+    return {check.name: check.message for check in result.failures()}
+
+
+def test_the_corpus_has_the_typical_mistakes_and_other_right_spellings() -> None:
+    assert len(cases("wrong")) >= 4 and len(cases("right")) >= 3
+    failing = {name for folder in cases("wrong") for name in expected(folder)["fails"]}
+    assert failing == set(CHECKS)
+
+
+@pytest.mark.parametrize("folder", cases("wrong"), ids=lambda folder: folder.name)
+def test_a_wrong_answer_fails_the_check_that_names_its_mistake(folder: Path) -> None:
+    spec = expected(folder)
+    assert spec["exercise"] == EX4.id
+    assert (folder / EX4.filename).read_text(encoding="utf-8").startswith('"""')
+    result = graded(folder)
+    found = failed(result)
+    assert sorted(found) == sorted(spec["fails"]), found
+    assert result.score == 0
+    for fragment in spec["message_contains"]:
+        assert all(fragment in found[name] for name in spec["fails"]), (fragment, found)
+
+
+@pytest.mark.parametrize("folder", cases("right"), ids=lambda folder: folder.name)
+def test_a_right_spelling_passes_every_check(folder: Path) -> None:
+    assert expected(folder) == {"exercise": EX4.id, "passes": True}
+    result = graded(folder)
+    assert result.failures() == []
+    assert [check.name for check in result.checks] == CHECKS
+    assert re.search(r"stopped reading the log within \d+ ms", result.checks[-1].message)
+
+
+def test_the_report_counts_the_lines_read_after_the_client_left() -> None:
+    # The reader fills its queue of 8 lines, takes a ninth, and waits to put it for ever.
+    found = failed(graded(CORPUS / "wrong" / "ex4_bounded_queue_reader"))
+    assert re.search(r"left at event \d, the endpoint went on reading the log for", found["stops"])
+    assert "(9 more lines)" in found["stops"]
+
+
+def test_in_process_a_verdict_the_client_cannot_give_says_so() -> None:
+    # TestClient cancels the request but never sends http.disconnect, so this right answer,
+    # which waits for it, reads on in-process: the failure names the client as the reason.
+    result = grade_in_process(CORPUS / "right" / "ex4_checks_is_disconnected", EX4, 3.0)
+    found = failed(result)
+    assert list(found) == ["stops"]
+    assert "the test client cannot tell the app that it left" in found["stops"]
+    assert "Only the sandboxed grader" in found["stops"]
