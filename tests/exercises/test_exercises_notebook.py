@@ -7,6 +7,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from grader.exercises import EXERCISES, exercise
 from grader.hints import ENV_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +52,13 @@ def test_the_notebook_ships_without_outputs():
 
 def test_check_cells_fail_the_stubs_with_their_messages(tmp_path):
     outputs = run_notebook_beside(ROOT / "exercises", tmp_path)
-    assert list(outputs) == ['check("ex1")', 'check("ex2")', 'check("ex3")', "check_all()"]
+    # A check cell per exercise, in order of number (the challenges after the lesson's),
+    # then the scoreboard.
+    *checks, board = list(outputs)
+    assert board == "check_all()"
+    numbers = [exercise(cell.split('"')[1]).number for cell in checks]
+    assert numbers == sorted(set(numbers))
+    assert {ex.id for ex in EXERCISES} | {"ex4"} <= {f"ex{n}" for n in numbers}
     ex1, ex2, ex3 = (outputs[f'check("{i}")'] for i in ("ex1", "ex2", "ex3"))
     assert "ex1   FAIL" in ex1
     assert "NotImplementedError: exercise 1" in ex1
@@ -59,6 +66,8 @@ def test_check_cells_fail_the_stubs_with_their_messages(tmp_path):
     assert "each event must end with a blank line" in ex2
     assert "ex3   FAIL" in ex3
     assert "plain def generator" in ex3
+    assert "ex4   FAIL" in outputs['check("ex4")']
+    assert "went on reading the log for" in outputs['check("ex4")']
 
 
 def test_check_cells_pass_the_reference_solutions(tmp_path):
@@ -66,6 +75,7 @@ def test_check_cells_pass_the_reference_solutions(tmp_path):
     for exercise_id in ("ex1", "ex2", "ex3"):
         assert f"{exercise_id}   PASS" in outputs[f'check("{exercise_id}")']
         assert f"{exercise_id}   PASS" in outputs["check_all()"]
+    assert "ex4   PASS" in outputs['check("ex4")']
     assert "FAIL" not in "".join(outputs.values())
 
 
