@@ -1,0 +1,146 @@
+"""Exercise 6's verdicts on its corpus: each typical mistake fails the check that names it.
+
+Every folder ``tests/corpus/wrong/ex6_*`` and ``tests/corpus/right/ex6_*`` holds
+one module and an ``expected.json`` (the layout ``test_corpus.py`` describes):
+a wrong case names the checks that must fail and words their messages must
+hold, a right case (another way to stream the same CSV) must pass every check.
+Each is graded in the real sandbox, its memory measured from outside, as a class is.
+
+Then the parts of the check that need no sandbox: the grader's own CSV is what
+csv.writer writes, a difference is found at its byte and named, and without a
+gauge the memory check fails saying so.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from grader.exercises import exercise
+from grader.exercises.ex6_stream_csv_export import (
+    EXPORT_BYTES,
+    MEMORY_LIMIT,
+    ExportPlan,
+    draw_plan,
+)
+from grader.results import TIMELINE_BYTES, ExerciseResult
+from grader.runner import grade_in_process, grade_submission
+from grader.sandbox import Limits
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "corpus"
+EX6 = exercise("ex6")
+LIMITS = Limits(timeout=5.0)
+CHECKS = ["response", "content-type", "rows", "memory"]
+SEEDS = range(5)
+
+
+def cases(kind: str) -> list[Path]:
+    """The corpus folders of exercise 6 of one kind."""
+    return sorted((CORPUS / kind).glob(f"{EX6.id}_*"))
+
+
+def expected(folder: Path) -> dict:
+    """A case's expected.json."""
+    return json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+
+
+def graded(folder: Path) -> ExerciseResult:
+    """The case graded in its own sandbox."""
+    return grade_submission(folder, LIMITS, exercises=(EX6,)).exercise(EX6.id)
+
+
+def checked(result: ExerciseResult) -> dict[str, str]:
+    """Each check's name -> its message."""
+    return {check.name: check.message for check in result.checks}
+
+
+def test_the_corpus_has_the_typical_mistakes_and_other_right_ways() -> None:
+    assert len(cases("wrong")) >= 4 and len(cases("right")) >= 3
+    failing = {name for folder in cases("wrong") for name in expected(folder)["fails"]}
+    assert failing == set(CHECKS)
+
+
+@pytest.mark.parametrize("folder", cases("wrong"), ids=lambda folder: folder.name)
+def test_a_wrong_answer_fails_the_check_that_names_its_mistake(folder: Path) -> None:
+    spec = expected(folder)
+    assert spec["exercise"] == EX6.id
+    assert (folder / EX6.filename).read_text(encoding="utf-8").startswith('"""')
+    result = graded(folder)
+    failed = {check.name: check.message for check in result.failures()}
+    assert sorted(failed) == sorted(spec["fails"]), failed
+    assert result.score == 0
+    for name, fragments in spec.get("message_contains", {}).items():
+        for fragment in fragments:
+            assert fragment in failed[name], f"{fragment!r} not in: {failed[name]}"
+
+
+@pytest.mark.parametrize("folder", cases("right"), ids=lambda folder: folder.name)
+def test_a_right_way_passes_every_check(folder: Path) -> None:
+    assert expected(folder) == {"exercise": EX6.id, "passes": True}
+    result = graded(folder)
+    assert result.failures() == []
+    assert [check.name for check in result.checks] == CHECKS
+
+
+def test_a_body_built_first_fails_with_its_peak_beside_the_limit() -> None:
+    result = graded(CORPUS / "wrong" / "ex6_list_then_join")
+    memory = next(check for check in result.checks if check.name == "memory")
+    assert not memory.passed
+    growth = float(memory.actual[0].split()[1])  # "growth 633.4 MiB (peak ...)"
+    assert growth > 2 * EXPORT_BYTES[0] / (1 << 20)  # the joined text, and its bytes
+    assert f"{MEMORY_LIMIT >> 20:.1f} MiB allowed" in memory.message
+    assert "measured from outside the sandbox" in memory.details
+
+
+def test_a_streamed_export_is_hundreds_of_mib_and_its_timeline_stays_small() -> None:
+    result = graded(CORPUS / "right" / "ex6_async_generator")
+    kept = sum(len(chunk.data) for chunk in result.timeline)
+    assert kept + result.omitted.bytes >= EXPORT_BYTES[0]
+    assert kept <= TIMELINE_BYTES
+    assert result.omitted.chunks > 1000
+
+
+# --- without a sandbox ----------------------------------------------------------------
+
+
+def written_by_csv(plan: ExportPlan) -> bytes:
+    """The plan's rows as csv.writer writes them, in UTF-8."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(plan.generate())
+    return buffer.getvalue().encode()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_grader_s_own_csv_is_what_csv_writer_writes(seed: int) -> None:
+    plan = draw_plan(seed, measured=False)
+    assert b"".join(plan.lines()) == written_by_csv(plan)
+    names = "".join(plan.names)
+    assert all(mark in names for mark in (",", '"', "\n"))
+    assert not names.isascii()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_plan_crosses_the_inputs_header_whole(seed: int) -> None:
+    plan = draw_plan(seed, measured=True)
+    assert ExportPlan.from_inputs(list(plan.to_inputs())) == plan
+    assert ExportPlan.from_inputs(["not json"]) is None
+    assert EXPORT_BYTES[0] <= sum(map(len, plan.lines())) <= EXPORT_BYTES[1] + 2 * (1 << 20)
+
+
+def test_fresh_seeds_draw_other_rows() -> None:
+    plans = [draw_plan(seed, measured=True) for seed in SEEDS]
+    assert len({(plan.rows, plan.names, plan.note) for plan in plans}) == len(plans)
+
+
+def test_in_process_the_memory_check_says_it_could_not_measure() -> None:
+    result = grade_in_process(ROOT / "solutions", EX6, timeout=5.0)
+    messages = checked(result)
+    assert list(messages) == CHECKS
+    assert [check.name for check in result.failures()] == ["memory"]
+    assert "could not be measured" in messages["memory"]
+    assert "in-process" in messages["memory"]
