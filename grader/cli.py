@@ -14,6 +14,7 @@ import argparse
 import math
 import os
 import sys
+import textwrap
 from pathlib import Path
 from typing import NoReturn
 
@@ -33,14 +34,15 @@ EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DESCRIPTION = """\
 Grade Lesson 3 (Streaming and Server-Sent Events) submissions.
 
-A submission is a folder holding the lesson's exercise modules ({lesson}){challenges}.
-Each exercise is served by the submission's own FastAPI app
-in a sandboxed process (no network, memory/process/CPU/output limits, its own
-PID, IPC and mount namespaces, a private scratch space) and checked from the
-outside through HTTP: status, Content-Type, the body or the events a browser
-would see, and whether it really streams (one chunk per item, nothing held
-back, an event loop that is never blocked).
+{submission}
 """
+SERVED = (
+    "Each exercise is served by the submission's own FastAPI app in a sandboxed process "
+    "(no network, memory/process/CPU/output limits, its own PID, IPC and mount namespaces, "
+    "a private scratch space) and checked from the outside through HTTP: status, "
+    "Content-Type, the body or the events a browser would see, and whether it really "
+    "streams (one chunk per item, nothing held back, an event loop that is never blocked)."
+)
 EPILOG = """\
 a batch (--submissions, several PATHs, or --results-dir) ends with one line on
 stderr: how many submissions were graded or reused, how many got full marks,
@@ -48,7 +50,7 @@ how many the grader could not grade, and where the report went (--quiet: none).
 
 saved results (--results-dir) are reused only while they match what would be
 graded now: the submission's files, the grader's version and the options that
-decide verdicts (--exercise, --timeout, --memory, --scratch, --cpu,
+decide verdicts (--exercise, --challenges, --timeout, --memory, --scratch, --cpu,
 --output-limit, --allow-network, --seed). Any other spelling of a folder's path
 finds the same record.
 
@@ -62,6 +64,7 @@ examples:
   python -m grader --submissions class/ --results-dir results/ --jobs 8
   python -m grader --submissions class/ --format gradescope --output gradescope/
   python -m grader --exercise ex3 my_work/
+  python -m grader --challenges my_work/
 """
 
 
@@ -228,9 +231,9 @@ def _description() -> str:
     """What the grader does, naming the exercises it knows."""
     lesson = ", ".join(ex.filename for ex in EXERCISES)
     extra = ", ".join(ex.filename for ex in CHALLENGES)
-    return DESCRIPTION.format(
-        lesson=lesson, challenges=f", and for --challenges {extra}" if extra else ""
-    )
+    submission = f"A submission is a folder holding the lesson's exercise modules ({lesson})"
+    submission += f", and for --challenges {extra}." if extra else "."
+    return DESCRIPTION.format(submission=textwrap.fill(f"{submission} {SERVED}", 79))
 
 
 def _version() -> str:

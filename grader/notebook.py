@@ -30,7 +30,6 @@ from grader.hints import FailureLog, HintState, first_time
 from grader.results import Chunk, ExerciseResult, failed_exercise
 from grader.settings import OPEN_AFTER, TIMEOUT
 
-DEFAULT_TIMEOUT = TIMEOUT.default
 HINT_INDENT = " " * 6  # under the exercise's line, as the text report indents its details
 
 
@@ -93,7 +92,7 @@ def exercise_text(result: ExerciseResult, hints: HintState) -> str:
 def check(
     exercise_id: str,
     folder: str | os.PathLike[str] = ".",
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = TIMEOUT.default,
     *,
     log: FailureLog | None = None,
 ) -> Feedback:
@@ -103,7 +102,7 @@ def check(
 
 def check_all(
     folder: str | os.PathLike[str] = ".",
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = TIMEOUT.default,
     *,
     challenges: bool = False,
     log: FailureLog | None = None,
@@ -137,9 +136,11 @@ def grade_exercises(
 
 
 def _warm_up_renderers() -> None:
-    """Load what rendering needs (matplotlib, its fonts) once, while nothing waits for it."""
+    """Load what a report needs (matplotlib, its fonts, the exercises) once, while nothing waits."""
     with _WARMING_UP:
         if not _WARMED_UP.is_set():
+            from grader.exercises import ALL  # noqa: F401 (the registry imports every exercise)
+
             # matplotlib looks IPython up in sys.modules as it loads: waiting here for an
             # import of IPython that another thread has begun keeps it from finding half of it.
             with contextlib.suppress(ImportError):

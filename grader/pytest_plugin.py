@@ -57,13 +57,18 @@ class CheckItem(pytest.Item):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Add --submission and --grader-timeout."""
+    """Add --submission, --grader-timeout and --grader-challenges."""
     group = parser.getgroup("grader", "Lesson 3 grader")
     group.addoption(
         OPTION, action="append", default=[], metavar="PATH", help="a submission folder to grade"
     )
     group.addoption(
         "--grader-timeout", type=float, default=TIMEOUT.default, help=TIMEOUT.describe()
+    )
+    group.addoption(
+        "--grader-challenges",
+        action="store_true",
+        help="grade the challenge exercises beyond the lesson too",
     )
 
 
@@ -77,23 +82,28 @@ def pytest_collection_modifyitems(
     for path in paths:
         if not Path(path).is_dir():
             raise pytest.UsageError(f"{OPTION} {path}: no such submission folder")
-    for result in grade(paths, config.getoption("--grader-timeout")):
+    timeout, challenges = (
+        config.getoption("--grader-timeout"),
+        config.getoption("--grader-challenges"),
+    )
+    for result in grade(paths, timeout, challenges=challenges):
         for exercise in result["exercises"]:
             for check in exercise["checks"]:
                 name = f"{result['submission']}::{exercise['id']}::{check['name']}"
                 items.append(CheckItem.from_parent(session, name=name, check=check))
 
 
-def grade(paths: list[str], timeout: float) -> list[dict[str, Any]]:
+def grade(paths: list[str], timeout: float, *, challenges: bool = False) -> list[dict[str, Any]]:
     """The grader command line's JSON results for ``paths``, graded in a fresh interpreter."""
+    from grader.exercises import select
+
     command = [sys.executable, "-m", "grader", "--format", "json", "--no-progress"]
-    command += ["--timeout", str(timeout), "--", *paths]
+    command += ["--timeout", str(timeout), *(["--challenges"] if challenges else []), "--", *paths]
     # The grader this plugin came from, even where pytest found it only through its own sys.path.
     home = str(Path(grader.__file__).resolve().parents[1])
     python_path = os.pathsep.join(filter(None, [home, os.environ.get("PYTHONPATH")]))
-    from grader.exercises import EXERCISES
-
-    limit = len(paths) * len(EXERCISES) * timeout * EXERCISE_BUDGET + SAFETY_MARGIN
+    exercises = len(select(None, challenges))
+    limit = len(paths) * exercises * timeout * EXERCISE_BUDGET + SAFETY_MARGIN
     try:
         done = subprocess.run(
             command,

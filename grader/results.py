@@ -96,7 +96,7 @@ class ExerciseResult:
     checks: list[Check] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
     timeline: list[Chunk] = field(default_factory=list)
-    # Exercise 3: when the grader released each token, in seconds from the request, as timeline.
+    # An exercise fed by the grader: when it released each token, in seconds from the request.
     released: list[float] = field(default_factory=list)
     max_score: float = 1.0
     duration: float = 0.0

@@ -75,9 +75,8 @@ def tokens(seed: int, request: object) -> tuple[str, ...]:
             else rng.choice(fixtures.PUNCTUATION).strip()
         )
         drawn.append(" " * rng.choice((0, 0, 1, 1, 2)) + word)
-    drawn[rng.randrange(1, count)] = " " + rng.choice(
-        fixtures.NON_ASCII
-    )  # a leading space for sure
+    # One token at least keeps a leading space.
+    drawn[rng.randrange(1, count)] = " " + rng.choice(fixtures.NON_ASCII)
     return tuple(drawn)
 
 
