@@ -8,7 +8,7 @@ acknowledges each token and answers the grader's pings (one every ``PING_GAP``
 while the request is in flight) as the data arrives, before any code of the
 submission runs. All the evidence (which prompts were presented, which tokens
 were handed out and when, how late each acknowledgement and ping answer came)
-stays on the grader's side, for ``grader.checks`` and ``grader.loopwatch``.
+stays on the grader's side, for the exercises that use the feed and ``grader.loopwatch``.
 
 Reaching the feed. The server inherits one end of a socket pair made for its
 sandbox alone; a call makes a fresh socket pair and passes one end over it

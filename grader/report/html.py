@@ -73,7 +73,7 @@ def check_row(check: Check) -> str:
 def shown(value: str) -> str:
     """One expected or received value as the diff shows it: line breaks and tabs spelled out.
 
-    Not cut: the checks keep their values short (grader/feedback.py).
+    Not cut: the checks keep their values short (grader/checks.py).
     """
     return escape(value.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t"))
 
