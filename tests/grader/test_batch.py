@@ -174,6 +174,7 @@ def test_a_worker_that_dies_costs_only_the_submission_it_was_grading(tmp_path: P
     lost = [s for s in submissions if s["score"] != s["max_score"]]
     assert len(lost) == 1, submissions
     messages = [c["message"] for e in lost[0]["exercises"] for c in e["checks"]]
+    assert messages, lost[0]
     assert all("could not grade this submission (the worker died)" in m for m in messages)
     summary = stderr.strip().splitlines()[-1]
     assert summary.startswith(SUMMARY_PREFIX) and ", 1 could not be graded;" in summary

@@ -260,7 +260,7 @@ def test_a_submission_streaming_gzip_per_event_passes(tmp_path: Path, ex: Exerci
     """The grader's AI client hands out each token only once the last event arrived: decoded."""
     folder = make_submission(tmp_path / "student", {ex: reference(ex) + GZIP_EVERYTHING})
     checks = checks_of(folder, ex)
-    assert all(c["passed"] for c in checks.values()), checks
+    assert checks and all(c["passed"] for c in checks.values()), checks
 
 
 @pytest.mark.parametrize("case", ["ex3_buffered", "ex2_one_chunk"])

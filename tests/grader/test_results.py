@@ -118,6 +118,7 @@ def test_regrade_grades_every_submission_again(klass: Path, tmp_path: Path) -> N
     again = batch(klass, results, "--regrade")
     assert scores(again) == scores(first)  # graded afresh: with inputs of a new seed
     now = saved(results)
+    assert len(records) == len(scores(first)), records  # one record per submission
     assert now.keys() == records.keys()
     assert all(now[name] != records[name] for name in now)
     assert "(2 graded)" in summary_line(again)

@@ -145,6 +145,7 @@ def test_grading_step_fails_the_job_on_the_stubs(document, student_repo, tmp_pat
     result = run_grading_step(document, student_repo, tmp_path)
     assert result.status == 1
     rows = exercise_rows(result.summary)
+    assert sorted(rows) == [ex.id for ex in EXERCISES], result.summary
     assert all("failed" in row and "0/1" in row for row in rows.values()), result.summary
     assert "<details>" in result.summary and "NotImplementedError" in result.summary
     assert result.junit is not None
