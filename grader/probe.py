@@ -45,7 +45,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from grader.loader import MAX_DETAILS, exception_text
 
@@ -128,7 +128,13 @@ def _watch_streaming_responses() -> None:
 
 
 def describe_exception(exc: BaseException, filename: str | None = None) -> dict[str, Any]:
-    """Type, message and the deepest frame in ``filename`` (or anywhere) of an exception."""
+    """Type, message and the deepest frame in ``filename`` (or anywhere) of an exception.
+
+    A group is described by the first exception it holds, however deep: a task group
+    (FastAPI's native SSE streams in one) wraps what the endpoint raised.
+    """
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
     frames = traceback.extract_tb(exc.__traceback__)
     own = [f for f in frames if filename and Path(f.filename).name == filename] or frames
     where = own[-1] if own else None
@@ -177,10 +183,13 @@ class Probe:
         if scope["type"] == "http":
             self._install_inputs(scope)
         token = _streams.set(self.streams)
+        client = _Departure(receive)
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, client.receive, send)
         except Exception as exc:
-            if len(self.errors) < MAX_RECORDED_ERRORS:
+            # Raised once the client had left (FastAPI's native SSE raises on a hang-up),
+            # it reached no client: the grader hung up on purpose, and nothing failed.
+            if not client.gone and len(self.errors) < MAX_RECORDED_ERRORS:
                 self.errors.append(describe_exception(exc, self.filename))
             raise
         finally:
@@ -195,6 +204,21 @@ class Probe:
             if name == header and (values := decode_inputs(value)) is not None:
                 module, attribute = self.inputs
                 setattr(module, attribute, values)
+
+
+class _Departure:
+    """A request's receive channel that notes when the client has gone."""
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self.gone = False
+
+    async def receive(self) -> Message:
+        """The next message from the server; a disconnect is noted."""
+        message = await self._receive()
+        if message["type"] == "http.disconnect":
+            self.gone = True
+        return message
 
 
 class Dispatch:
