@@ -1,0 +1,24 @@
+"""A fresh uuid4 for every event it sends: distinct, but never the same event's id twice,
+so no reconnect finds the id it brings back."""
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import FastAPI, Header
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+app = FastAPI()
+
+updates = ["order placed", "payment confirmed", "packed", "shipped", "delivered"]
+
+
+@app.get("/updates", response_class=EventSourceResponse)
+async def stream_updates(
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> AsyncIterator[ServerSentEvent]:
+    items = list(updates)
+    ids = [uuid.uuid4().hex for _ in items]
+    start = ids.index(last_event_id) + 1 if last_event_id in ids else 0
+    for number in range(start, len(items)):
+        yield ServerSentEvent(raw_data=items[number], id=ids[number])

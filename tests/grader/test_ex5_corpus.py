@@ -1,0 +1,79 @@
+"""Exercise 5's verdicts on its corpus: each typical mistake fails the check that names it.
+
+Every folder ``tests/corpus/wrong/ex5_*`` and ``tests/corpus/right/ex5_*`` holds
+one module and an ``expected.json`` (the layout ``test_corpus.py`` describes):
+a wrong case names the checks that must fail and words their messages must
+hold, a right case (another spelling FastAPI, Starlette or the format allows)
+must pass every check. Each is graded in the real sandbox, as a class is.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from grader.exercises import exercise
+from grader.results import ExerciseResult
+from grader.runner import grade_submission
+from grader.sandbox import Limits
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "corpus"
+EX5 = exercise("ex5")
+LIMITS = Limits(timeout=3.0)  # only the endless stream waits it out
+CHECKS = [
+    *("response", "content-type", "events", "chunks", "ids"),
+    *("resume", "caught up", "unknown id"),
+]
+
+
+def cases(kind: str) -> list[Path]:
+    """The corpus folders of exercise 5 of one kind."""
+    return sorted((CORPUS / kind).glob(f"{EX5.id}_*"))
+
+
+def expected(folder: Path) -> dict:
+    """A case's expected.json."""
+    return json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+
+
+def graded(folder: Path) -> ExerciseResult:
+    """The case graded in its own sandbox."""
+    return grade_submission(folder, LIMITS, exercises=(EX5,)).exercise(EX5.id)
+
+
+def test_the_corpus_has_the_typical_mistakes_and_other_right_spellings() -> None:
+    assert len(cases("wrong")) >= 4 and len(cases("right")) >= 3
+    failing = {name for folder in cases("wrong") for name in expected(folder)["fails"]}
+    assert failing >= {"response", "events", "ids", "resume", "caught up", "unknown id"}
+
+
+@pytest.mark.parametrize("folder", cases("wrong"), ids=lambda folder: folder.name)
+def test_a_wrong_answer_fails_the_check_that_names_its_mistake(folder: Path) -> None:
+    spec = expected(folder)
+    assert spec["exercise"] == EX5.id
+    assert (folder / EX5.filename).read_text(encoding="utf-8").startswith('"""')
+    result = graded(folder)
+    failed = {check.name: check.message for check in result.failures()}
+    assert sorted(failed) == sorted(spec["fails"]), failed
+    assert result.score == 0
+    for name, fragments in spec.get("message_contains", {}).items():
+        for fragment in fragments:
+            assert fragment in failed[name], f"{fragment!r} not in: {failed[name]}"
+
+
+@pytest.mark.parametrize("folder", cases("right"), ids=lambda folder: folder.name)
+def test_a_right_spelling_passes_every_check(folder: Path) -> None:
+    assert expected(folder) == {"exercise": EX5.id, "passes": True}
+    result = graded(folder)
+    assert result.failures() == []
+    assert [check.name for check in result.checks] == CHECKS
+
+
+def test_the_stub_replays_from_the_start() -> None:
+    result = graded(ROOT / "exercises")
+    failed = {check.name: check.message for check in result.failures()}
+    assert sorted(failed) == ["caught up", "resume"], failed
+    assert "started over from the first event" in failed["resume"]
