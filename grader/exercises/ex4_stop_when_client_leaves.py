@@ -252,8 +252,8 @@ def stop_check(run: Departure, target: Target) -> Check:
         return Check(
             "stops",
             False,
-            "Not judged: the endpoint never read the log the request named, so what it sent "
-            "came from somewhere else." + _name_problem(run),
+            "Not judged: the endpoint never read the log the request named, so there was no "
+            "reading to stop." + (_name_problem(run) if run.turn.log.prompt is not None else ""),
         )
     read, left = run.read_after, f"After the client left at event {run.k},"
     if run.stopped:
