@@ -68,6 +68,8 @@ def test_check_cells_fail_the_stubs_with_their_messages(tmp_path):
     assert "plain def generator" in ex3
     assert "ex4   FAIL" in outputs['check("ex4")']
     assert "went on reading the log for" in outputs['check("ex4")']
+    assert "ex6   FAIL" in outputs['check("ex6")']
+    assert "not streamed in constant memory" in outputs['check("ex6")']
 
 
 def test_check_cells_pass_the_reference_solutions(tmp_path):
@@ -76,6 +78,7 @@ def test_check_cells_pass_the_reference_solutions(tmp_path):
         assert f"{exercise_id}   PASS" in outputs[f'check("{exercise_id}")']
         assert f"{exercise_id}   PASS" in outputs["check_all()"]
     assert "ex4   PASS" in outputs['check("ex4")']
+    assert "ex6   PASS" in outputs['check("ex6")']
     assert "FAIL" not in "".join(outputs.values())
 
 
