@@ -98,6 +98,9 @@ class ExerciseResult:
     timeline: list[Chunk] = field(default_factory=list)
     # An exercise fed by the grader: when it released each token, in seconds from the request.
     released: list[float] = field(default_factory=list)
+    # When the timeline holds several connections one after another (exercise 5's reconnects):
+    # when each one after the first opened, on the first one's clock.
+    reconnects: list[float] = field(default_factory=list)
     max_score: float = 1.0
     duration: float = 0.0
     omitted: Omitted = field(default_factory=Omitted)  # the response's chunks past the timeline
@@ -243,6 +246,7 @@ def from_record(record: dict[str, Any]) -> SubmissionResult:
             advice=list(e["advice"]),
             timeline=[Chunk(c["t"], base64.b64decode(c["data"])) for c in e["timeline"]],
             released=list(e.get("released", [])),
+            reconnects=list(e.get("reconnects", [])),
             max_score=e["max_score"],
             duration=e["duration"],
             omitted=Omitted(**e.get("omitted", {})),

@@ -426,9 +426,13 @@ def grade(target: Target) -> ExerciseResult:
 
 def _result(found: list[Check], *connections: Connection) -> ExerciseResult:
     """The exercise's result; its timeline the connections that show what went wrong."""
-    chunks, _ = timeline(*connections)
+    chunks, reconnects = timeline(*connections)
     return ExerciseResult(
-        id=EXERCISE.id, checks=found, timeline=chunks, max_score=EXERCISE.max_score
+        id=EXERCISE.id,
+        checks=found,
+        timeline=chunks,
+        reconnects=reconnects,
+        max_score=EXERCISE.max_score,
     )
 
 

@@ -1,5 +1,5 @@
 """The timeline of one exercise, drawn: when each chunk arrived and, for exercise 3, when the
-grader released each token.
+grader released each token; for exercise 5, when each of its connections opened.
 
 ``timeline_png`` draws it with matplotlib (Agg, no display needed, imported only
 when a chart is drawn); ``sparkline`` writes the same rows as text, for places
@@ -14,8 +14,9 @@ from grader.results import ExerciseResult
 
 WIDTH_INCHES, ROW_INCHES, DPI = 6.4, 0.42, 90
 LABEL_INCHES, AXIS_INCHES, MARGIN_INCHES = 1.45, 0.7, 0.12  # room for labels and the x axis
-RECEIVED, RELEASED = "chunks received", "tokens released"
-RECEIVED_COLOR, RELEASED_COLOR = "#1f6fb2", "#c0392b"
+RECEIVED, RELEASED, OPENED = "chunks received", "tokens released", "connections opened"
+RECEIVED_COLOR, RELEASED_COLOR, OPENED_COLOR = "#1f6fb2", "#c0392b", "#7f8c8d"
+COLORS = {RELEASED: RELEASED_COLOR, OPENED: OPENED_COLOR}
 SPARK_WIDTH = 48
 SPARK_LEVELS = "▁▂▃▄▅▆▇█"
 SPARK_EMPTY = "·"
@@ -26,6 +27,8 @@ def rows(result: ExerciseResult) -> list[tuple[str, list[float]]]:
     found = [(RECEIVED, [chunk.t for chunk in result.timeline])]
     if result.released:
         found.append((RELEASED, list(result.released)))
+    if result.reconnects:  # the first connection opened at 0, the others later
+        found.append((OPENED, [0.0, *result.reconnects]))
     return [(label, times) for label, times in found if times]
 
 
@@ -42,7 +45,7 @@ def timeline_png(result: ExerciseResult) -> bytes | None:
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     for y, (label, times) in enumerate(reversed(drawn)):
-        color = RELEASED_COLOR if label == RELEASED else RECEIVED_COLOR
+        color = COLORS.get(label, RECEIVED_COLOR)
         milliseconds = [t * 1000 for t in times]
         axes.vlines(milliseconds, y - 0.3, y + 0.3, colors=color, linewidth=2)
     axes.set_yticks(range(len(drawn)), [label for label, _ in reversed(drawn)])

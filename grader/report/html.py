@@ -154,8 +154,10 @@ def timeline_block(result: ExerciseResult, style: str) -> str:
             return timeline_block(result, "sparkline")
         if png is None:
             return ""
-        alt = "when each chunk arrived" + (
-            " and when each token was released" if result.released else ""
+        alt = (
+            "when each chunk arrived"
+            + (" and when each token was released" if result.released else "")
+            + (" and when each connection opened" if result.reconnects else "")
         )
         data = base64.b64encode(png).decode("ascii")
         return f'<img class="sse-timeline" alt="{alt}" src="data:image/png;base64,{data}">'
@@ -199,7 +201,9 @@ def exercise_body(result: ExerciseResult, hints: HintState, chart_style: str) ->
     parts += [diff_block(c) for c in checks if not c.passed and (c.expected or c.actual)]
     parts.append(timeline_block(result, chart_style))
     if not result.passed and result.timeline:
-        table = html.escape("\n".join(timeline_table(result.timeline, result.omitted)))
+        table = html.escape(
+            "\n".join(timeline_table(result.timeline, result.omitted, result.reconnects))
+        )
         parts.append(
             '<details class="sse-chunks"><summary>What the client received, chunk by chunk'
             f"</summary><pre>{table}</pre></details>"

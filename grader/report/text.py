@@ -65,7 +65,8 @@ def exercise_lines(result: ExerciseResult, style: Style) -> list[str]:
     if not result.passed and (result.timeline or result.omitted.chunks):
         details.append("what the client received, chunk by chunk:")
         details += [
-            style(visible(line), DIM) for line in timeline_table(result.timeline, result.omitted)
+            style(visible(line), DIM)
+            for line in timeline_table(result.timeline, result.omitted, result.reconnects)
         ]
     return lines + [textwrap.indent(line, INDENT) for line in details]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import math
+from collections.abc import Sequence
 
 from grader.results import Chunk, Omitted
 
@@ -29,18 +31,32 @@ def preview(data: bytes) -> str:
     return f"{shown} ...(+{hidden} bytes)" if hidden > 0 else shown
 
 
+def reconnect_line(connection: int, t: float) -> str:
+    """The line that marks where a later connection begins."""
+    return f"{'':>4}  {t * 1000:>9.1f}  {'':>7}  -- connection {connection} opened"
+
+
 def row(number: int, chunk: Chunk) -> str:
     """One table row: chunk number, arrival time in milliseconds, size and content."""
     return f"{number:>4}  {chunk.t * 1000:>9.1f}  {len(chunk.data):>7}  {preview(chunk.data)}"
 
 
-def timeline_table(chunks: list[Chunk], omitted: Omitted | None = None) -> list[str]:
+def timeline_table(
+    chunks: list[Chunk], omitted: Omitted | None = None, reconnects: Sequence[float] = ()
+) -> list[str]:
     """The table's lines, header first; the chunks past MAX_ROWS are summed up in one line.
 
-    ``omitted`` counts the chunks the result did not keep, which come after ``chunks``.
+    ``omitted`` counts the chunks the result did not keep, which come after ``chunks``;
+    ``reconnects`` are when later connections opened: a line marks where each one begins.
     """
-    lines = [HEADER, *(row(n, c) for n, c in enumerate(chunks[:MAX_ROWS], start=1))]
+    shown = chunks[:MAX_ROWS]
     rest = (omitted or Omitted()).plus(chunks[MAX_ROWS:])
+    # A connection opened among the chunks left out is not marked among the ones shown.
+    last = (shown[-1].t if shown else -math.inf) if rest.chunks else math.inf
+    entries = [(chunk.t, 1, row(n, chunk)) for n, chunk in enumerate(shown, start=1)]
+    opened = [0.0, *sorted(reconnects)] if reconnects else []  # the first one opened at 0
+    entries += [(t, 0, reconnect_line(n, t)) for n, t in enumerate(opened, start=1) if t <= last]
+    lines = [HEADER, *(line for _, _, line in sorted(entries, key=lambda entry: entry[:2]))]
     if rest.chunks:
         lines.append(
             f"   ... and {rest.chunks:,} more chunks, {rest.bytes:,} bytes, "

@@ -15,7 +15,10 @@ from pathlib import Path
 import pytest
 
 from grader.exercises import exercise
-from grader.results import ExerciseResult
+from grader.report.chart import OPENED, rows
+from grader.report.text import render_text
+from grader.report.timeline import MAX_ROWS, timeline_table
+from grader.results import Chunk, ExerciseResult, from_record, to_record
 from grader.runner import grade_submission
 from grader.sandbox import Limits
 
@@ -77,3 +80,34 @@ def test_the_stub_replays_from_the_start() -> None:
     failed = {check.name: check.message for check in result.failures()}
     assert sorted(failed) == ["caught up", "resume"], failed
     assert "started over from the first event" in failed["resume"]
+
+
+def test_a_failure_shows_every_connection_on_one_clock() -> None:
+    submission = grade_submission(CORPUS / "wrong" / "ex5_repeats_last_seen", LIMITS, (EX5,))
+    result = submission.exercise(EX5.id)
+    assert not result.passed
+    second, third = result.reconnects  # the resumed connection, then the one once it ended
+    times = [chunk.t for chunk in result.timeline]
+    assert times == sorted(times) and 0 < second < third
+    first = [chunk.data for chunk in result.timeline if chunk.t < second]
+    resumed = [chunk.data for chunk in result.timeline if second <= chunk.t < third]
+    assert first and resumed[0] == first[-1]  # it repeated the event it had ended with
+    assert rows(result)[-1] == (OPENED, [0.0, second, third])
+    report = render_text([submission])
+    table = report[report.index("chunk by chunk:") :].splitlines()
+    marks = [n for n, line in enumerate(table) if "-- connection" in line]
+    assert [table[n].split("-- ")[1] for n in marks] == [
+        f"connection {n} opened" for n in (1, 2, 3)
+    ]
+    assert f"{second * 1000:.1f}" in table[marks[1]]
+    assert len(table[marks[0] + 1 : marks[1]]) == len(first)  # each connection's chunks below it
+    assert len(table[marks[1] + 1 : marks[2]]) == len(resumed)
+    assert from_record(to_record(submission)).exercise(EX5.id).reconnects == [second, third]
+
+
+def test_a_connection_opened_among_the_chunks_left_out_is_not_marked() -> None:
+    chunks = [Chunk(n / 1000, b"data: x\n\n") for n in range(MAX_ROWS + 5)]
+    table = timeline_table(chunks, reconnects=[0.0105, (MAX_ROWS + 2) / 1000])
+    marks = [line.split("-- ")[1] for line in table if "-- connection" in line]
+    assert marks == ["connection 1 opened", "connection 2 opened"]
+    assert table[-1].startswith("   ... and 5 more chunks")
