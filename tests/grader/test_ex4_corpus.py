@@ -53,11 +53,17 @@ def test_the_corpus_has_the_typical_mistakes_and_other_right_spellings() -> None
     assert failing == set(CHECKS)
 
 
+@pytest.mark.parametrize("folder", cases("wrong") + cases("right"), ids=lambda folder: folder.name)
+def test_a_case_folder_holds_one_documented_module(folder: Path) -> None:
+    files = sorted(path.name for path in folder.iterdir() if path.name != "__pycache__")
+    assert files == sorted([EX4.filename, "expected.json"])
+    assert (folder / EX4.filename).read_text(encoding="utf-8").startswith('"""')
+    assert expected(folder)["exercise"] == EX4.id
+
+
 @pytest.mark.parametrize("folder", cases("wrong"), ids=lambda folder: folder.name)
 def test_a_wrong_answer_fails_the_check_that_names_its_mistake(folder: Path) -> None:
     spec = expected(folder)
-    assert spec["exercise"] == EX4.id
-    assert (folder / EX4.filename).read_text(encoding="utf-8").startswith('"""')
     result = graded(folder)
     found = failed(result)
     assert sorted(found) == sorted(spec["fails"]), found
