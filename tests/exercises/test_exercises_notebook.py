@@ -58,7 +58,7 @@ def test_check_cells_fail_the_stubs_with_their_messages(tmp_path):
     assert board == "check_all()"
     numbers = [exercise(cell.split('"')[1]).number for cell in checks]
     assert numbers == sorted(set(numbers))
-    assert {ex.id for ex in EXERCISES} | {"ex4"} <= {f"ex{n}" for n in numbers}
+    assert {ex.id for ex in EXERCISES} | {"ex4", "ex5"} <= {f"ex{n}" for n in numbers}
     ex1, ex2, ex3 = (outputs[f'check("{i}")'] for i in ("ex1", "ex2", "ex3"))
     assert "ex1   FAIL" in ex1
     assert "NotImplementedError: exercise 1" in ex1
@@ -68,6 +68,8 @@ def test_check_cells_fail_the_stubs_with_their_messages(tmp_path):
     assert "plain def generator" in ex3
     assert "ex4   FAIL" in outputs['check("ex4")']
     assert "went on reading the log for" in outputs['check("ex4")']
+    assert "ex5   FAIL" in outputs['check("ex5")']
+    assert "started over from the first event" in outputs['check("ex5")']
     assert "ex6   FAIL" in outputs['check("ex6")']
     assert "not streamed in constant memory" in outputs['check("ex6")']
 
@@ -78,6 +80,7 @@ def test_check_cells_pass_the_reference_solutions(tmp_path):
         assert f"{exercise_id}   PASS" in outputs[f'check("{exercise_id}")']
         assert f"{exercise_id}   PASS" in outputs["check_all()"]
     assert "ex4   PASS" in outputs['check("ex4")']
+    assert "ex5   PASS" in outputs['check("ex5")']
     assert "ex6   PASS" in outputs['check("ex6")']
     assert "FAIL" not in "".join(outputs.values())
 
