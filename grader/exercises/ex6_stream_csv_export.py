@@ -41,7 +41,6 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from grader import checks, fixtures
-from grader.decoding import ACCEPT_ENCODING, BodyDecoder
 from grader.exercises.base import Exercise
 from grader.probe import INPUTS_HEADER, Probe, decode_inputs, encode_inputs
 from grader.results import TIMELINE_BYTES, TIMELINE_CHUNKS, Check, Chunk, ExerciseResult, Omitted
@@ -228,6 +227,7 @@ class _Comparison:
         self.offset = 0  # where ``pending`` starts in the body
         self.next_row = 0
         self.problem: str | None = None  # the first difference, in words
+        self.overflowed = False  # the body went on after the last row
         self.expected: tuple[str, ...] = ()
         self.actual: tuple[str, ...] = ()
 
@@ -278,6 +278,7 @@ class _Comparison:
         self.actual = (_shown(got[before : column + SHOWN_BYTES]),)
 
     def _longer(self, extra: bytes) -> None:
+        self.overflowed = True
         self.problem = (
             f"The body goes on after the last row ({self.offset + len(self.pending):,} bytes): "
             f"more came, starting {_shown(extra[:SHOWN_BYTES])}. Send each row once, and "
@@ -355,44 +356,53 @@ def read_export(
     """Request the export with the plan's rows; compare the body with them as it arrives."""
     export = Export(started=time.monotonic())
     comparison = _Comparison(plan.lines(), plan.rows)
-    headers = {INPUTS_HEADER: encode_inputs(plan.to_inputs()), "Accept-Encoding": ACCEPT_ENCODING}
+    # Asked uncompressed: a browser would accept gzip, but then one chunk could decode to
+    # hundreds of MiB in the grader's memory, and no export that streams needs it.
+    headers = {INPUTS_HEADER: encode_inputs(plan.to_inputs()), "Accept-Encoding": "identity"}
     left = max(0.0, deadline - export.started)
     try:
         with target.client.stream("GET", ex.path, headers=headers, timeout=left) as response:
             export.status = response.status_code
             export.headers = {k.lower(): v for k, v in response.headers.items()}
-            decoder = BodyDecoder(export.headers.get("content-encoding", ""), 2 * EXPORT_BYTES[1])
+            coding = export.headers.get("content-encoding", "identity").strip().lower()
+            if coding not in ("", "identity"):
+                export.error = (
+                    f"it came {coding}-encoded though the grader asked for it uncompressed "
+                    "(Accept-Encoding: identity)"
+                )
+                return _over(export, comparison)
             # A client without read timeouts (TestClient) would wait forever: close at the deadline.
             timer = threading.Timer(left, _expire, (response, export))
             timer.daemon = True
             timer.start()
             try:
-                _consume(response.iter_raw(), decoder, export, comparison, deadline)
+                _consume(response.iter_raw(), export, comparison, deadline)
             finally:
                 timer.cancel()
                 timer.join()
-    except Exception as exc:  # a broken stream (or one decoding past any export) is a finding
+    except Exception as exc:  # a broken stream is a finding
         export.error = f"{type(exc).__name__}: {exc}".rstrip(": ")
+    return _over(export, comparison)
+
+
+def _over(export: Export, comparison: _Comparison) -> tuple[Export, _Comparison]:
+    """The reading is over: note when, and what the body lacks."""
     export.ended = time.monotonic()
     comparison.finish(export.complete)
     return export, comparison
 
 
-def _consume(
-    raw: Iterator[bytes], decoder: BodyDecoder, export: Export, comparison: _Comparison, end: float
-) -> None:
-    """Compare and count each decoded chunk until the body ends or time is up."""
+def _consume(raw: Iterator[bytes], export: Export, comparison: _Comparison, end: float) -> None:
+    """Compare and count each chunk until the body ends, goes past the export, or time is up."""
     for data in raw:
-        if decoded := decoder.feed(bytes(data)):
-            export.note(decoded)
-            comparison.feed(decoded)
+        export.note(bytes(data))
+        comparison.feed(bytes(data))
+        if comparison.overflowed:  # whatever follows, the verdict is the same
+            return
         if time.monotonic() > end:
             export.timed_out = True
             return
-    if tail := decoder.flush():
-        export.note(tail)
-        comparison.feed(tail)
-    export.complete = True
+    export.complete = not export.timed_out  # not cut off by the deadline's timer
 
 
 def _expire(response: Any, export: Export) -> None:
@@ -408,17 +418,20 @@ def _mib(size: float) -> str:
     return f"{size / MiB:,.1f} MiB"
 
 
-def response_check(ex: Exercise, export: Export, target: Target, budget: float) -> Check:
-    """The export came back 200, whole, within the exercise's time."""
+def response_check(
+    ex: Exercise, export: Export, comparison: _Comparison, target: Target, budget: float
+) -> Check:
+    """The export came back 200 and ended (or went on past the export), within its time."""
     where = f"{ex.method} {ex.path}"
     took = export.ended - export.started
-    if export.status == 200 and export.complete and not export.timed_out:
+    if export.status == 200 and (export.complete or comparison.overflowed) and not export.timed_out:
         return Check(
             "response",
             True,
             f"{where} answered 200 and sent {_mib(export.received)} in {took:.1f} s.",
         )
-    cause = target.server_error() or export.error or "no response"
+    raised = target.server_error()
+    cause = raised or export.error or "no response"
     if "memory" in cause.lower():
         why = (
             f"{cause}. A streamed export holds one row at a time; this endpoint held the whole "
@@ -426,11 +439,14 @@ def response_check(ex: Exercise, export: Export, target: Target, budget: float) 
         )
     elif export.timed_out:
         why = (
-            f"after {budget:g} s only {_mib(export.received)} had arrived. Make each row once, "
+            f"after {budget:.0f} s only {_mib(export.received)} had arrived. Make each row once, "
             "as it is sent, and send it at once."
         )
     elif export.status is not None and export.status != 200:
-        why = f"it answered {export.status}, expected 200 ({cause})."
+        route = f' Is it declared as @app.get("{ex.path}")?' if export.status == 404 else ""
+        why = f"it answered {export.status}, expected 200.{route}" + (
+            f" {raised[0].upper()}{raised[1:]}." if raised else ""
+        )
     else:
         why = f"the response broke off after {_mib(export.received)}: {cause}."
     return Check("response", False, f"{where} did not stream the whole export: {why}")
@@ -523,7 +539,7 @@ class StreamCsvExport(Exercise):
         deadline = min(target.ends_at, time.monotonic() + EXPORT_TIMEOUTS * target.timeout)
         budget = deadline - time.monotonic()
         export, comparison = read_export(target, self, plan, deadline)
-        found = [response_check(self, export, target, budget)]
+        found = [response_check(self, export, comparison, target, budget)]
         if found[0].passed:
             found.append(checks.content_type_check(self, export.transcript()))
             found.append(rows_check(comparison, export))
