@@ -35,17 +35,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING
 
 from grader import checks, fixtures
 from grader.exercises.base import Exercise
+from grader.grading import Target, response_check
 from grader.probe import INPUTS_HEADER, Probe, encode_inputs
 from grader.results import Check, Chunk, ExerciseResult
 from grader.sse import EventStreamParser
 from grader.transcript import StreamReader, Transcript
-
-if TYPE_CHECKING:
-    from grader.grading import Target
 
 UPDATE_COUNT = (4, 7)  # the module's own list holds 5: a drawn list of 5 differs in text
 LAST_EVENT_ID = "Last-Event-ID"
@@ -125,17 +122,11 @@ class Connection:
 
 
 @dataclass(frozen=True)
-class Session:
-    """One grading of exercise 5: the target, the updates drawn, and the whole stream's data."""
+class Browser:
+    """The grader as a browser's EventSource, for one grading: whom it asks, and the updates."""
 
     target: Target
-    values: tuple[str, ...]
-    stream: Connection  # the stream read from its start, without Last-Event-ID
-
-    @property
-    def full(self) -> list[str]:
-        """The data of the whole stream's events."""
-        return self.stream.data
+    values: tuple[str, ...]  # sent with every request, in place of the module's ``updates``
 
     def connect(
         self,
@@ -144,10 +135,26 @@ class Session:
         stop_after: int | None = None,
         params: dict[str, str] | None = None,
     ) -> Connection:
-        """Request /updates as an EventSource would, with ``Last-Event-ID`` when one is given."""
-        return connect(
-            self.target, self.values, last_event_id, stop_after=stop_after, params=params
+        """Request /updates as an EventSource would, with ``Last-Event-ID`` when one is given.
+
+        ``stop_after``: hang up once that many events arrived.
+        """
+        headers: dict[str, str | bytes] = {
+            **BROWSER_HEADERS,
+            INPUTS_HEADER: encode_inputs(self.values),
+        }
+        if last_event_id:  # a browser sends the header only when its last event ID is not empty,
+            headers[LAST_EVENT_ID] = last_event_id.encode()  # and sends it UTF-8 encoded
+        reader = StreamReader(sse=True)
+        reader.read(
+            self.target.client,
+            EXERCISE.path,
+            self.target.deadline(),
+            stop_after_events=stop_after,
+            headers=headers,
+            params=params or {},
         )
+        return Connection(last_event_id, reader.transcript)
 
     def problem(self, connection: Connection) -> str | None:
         """Why a connection's response failed as a response (status, broken, endless), or None."""
@@ -157,28 +164,17 @@ class Session:
         )
 
 
-def connect(
-    target: Target,
-    values: tuple[str, ...],
-    last_event_id: str | None = None,
-    *,
-    stop_after: int | None = None,
-    params: dict[str, str] | None = None,
-) -> Connection:
-    """Request /updates as an EventSource would, with ``Last-Event-ID`` when one is given."""
-    headers: dict[str, str | bytes] = {**BROWSER_HEADERS, INPUTS_HEADER: encode_inputs(values)}
-    if last_event_id:  # a browser sends the header only when its last event ID is not empty,
-        headers[LAST_EVENT_ID] = last_event_id.encode()  # and sends it UTF-8 encoded
-    reader = StreamReader(sse=True)
-    reader.read(
-        target.client,
-        EXERCISE.path,
-        target.deadline(),
-        stop_after_events=stop_after,
-        headers=headers,
-        params=params or {},
-    )
-    return Connection(last_event_id, reader.transcript)
+@dataclass(frozen=True)
+class Session:
+    """One grading of exercise 5: the browser, and the stream it read from the start."""
+
+    browser: Browser
+    stream: Connection  # read without Last-Event-ID, to its end
+
+    @property
+    def full(self) -> list[str]:
+        """The data of the whole stream's events."""
+        return self.stream.data
 
 
 def _numbered(first: int, items: list[str]) -> tuple[str, ...]:
@@ -244,7 +240,7 @@ def resume_check(session: Session, first: Connection, second: Connection) -> Che
             "The grader connected again to read a few events, and none came.",
             nudge=NUDGES["resume"],
         )
-    if problem := session.problem(second):
+    if problem := session.browser.problem(second):
         return Check("resume", False, f"{where}: {problem}", nudge=NUDGES["resume"])
     if second.data == full[k:]:
         return Check(
@@ -305,7 +301,7 @@ def _resumed_problem(session: Session, first: Connection, second: Connection) ->
 def _query_hint(session: Session, first: Connection) -> str:
     """Where the stream resumes for the id as a query parameter: say so, a browser cannot."""
     rest = session.full[len(first.data) :]
-    probe = session.connect(params={QUERY_NAME: first.browser_last_id()})
+    probe = session.browser.connect(params={QUERY_NAME: first.browser_last_id()})
     if rest and probe.data == rest:
         return (
             f" (it resumes when the id comes as ?{QUERY_NAME}=…, a query parameter, but a "
@@ -323,7 +319,7 @@ def caught_up_check(session: Session, resumed: Connection, last: Connection) -> 
     where += f"({_sent(last)}), as a browser does"
     if last.transcript.status == 204:
         return Check("caught up", True, f"{where}: 204, so a browser stops reconnecting.")
-    if problem := session.problem(last):
+    if problem := session.browser.problem(last):
         return Check("caught up", False, f"{where}: {problem}", nudge=NUDGES["caught up"])
     if not last.data:
         return Check("caught up", True, f"{where}: no event came, the browser has them all.")
@@ -356,7 +352,7 @@ def unknown_id_check(session: Session, unknown: Connection) -> Check:
             "unknown id", True, f"{where}: refused with {status}, so a browser stops and says so."
         )
     advice = "Start over from the first update, or refuse the id with a 4xx."
-    if problem := session.problem(unknown):
+    if problem := session.browser.problem(unknown):
         return Check(
             "unknown id",
             False,
@@ -399,13 +395,13 @@ def grade(target: Target) -> ExerciseResult:
     """Every check of exercise 5: the stream with its ids, then three reconnects."""
     seed = target.seed.value
     values = updates(seed)
-    full = connect(target, values)
-    session = Session(target, values, full)
-    problem = session.problem(full)
-    found = [Check("response", problem is None, problem or "GET /updates answered 200 and ended.")]
-    if problem is not None:
-        return _result(found, full)
+    browser = Browser(target, values)
+    full = browser.connect()
+    session = Session(browser, full)
     t = full.transcript
+    found = [response_check(EXERCISE, t, target)]
+    if not found[0].passed:
+        return _result(found, full)
     found += [
         checks.content_type_check(EXERCISE, t),
         checks.events_check(EXERCISE, t, list(values)),
@@ -414,13 +410,13 @@ def grade(target: Target) -> ExerciseResult:
     ]
     if not found[-1].passed:  # without an id on every event, no reconnect can resume
         return _result(found, full)
-    first = session.connect(stop_after=resume_after(seed, len(full.data)))
-    second = session.connect(first.browser_last_id())
+    first = browser.connect(stop_after=resume_after(seed, len(full.data)))
+    second = browser.connect(first.browser_last_id())
     found.append(resume_check(session, first, second))
-    third = session.connect(second.browser_last_id() or full.browser_last_id())
+    third = browser.connect(second.browser_last_id() or full.browser_last_id())
     found.append(caught_up_check(session, second, third))
     sent = {*full.ids, *first.ids, *second.ids, *third.ids}
-    found.append(unknown_id_check(session, session.connect(never_sent(seed, sent))))
+    found.append(unknown_id_check(session, browser.connect(never_sent(seed, sent))))
     return _result(found, first, second, third)
 
 

@@ -51,6 +51,9 @@ def test_the_corpus_has_the_typical_mistakes_and_other_right_spellings() -> None
     assert len(cases("wrong")) >= 4 and len(cases("right")) >= 3
     failing = {name for folder in cases("wrong") for name in expected(folder)["fails"]}
     assert failing >= {"response", "events", "ids", "resume", "caught up", "unknown id"}
+    for folder in cases("wrong") + cases("right"):
+        files = sorted(path.name for path in folder.iterdir() if path.name != "__pycache__")
+        assert files == sorted([EX5.filename, "expected.json"]), folder
 
 
 @pytest.mark.parametrize("folder", cases("wrong"), ids=lambda folder: folder.name)
