@@ -231,8 +231,6 @@ def ids_check(full: Connection) -> Check:
 def resume_check(session: Session, first: Connection, second: Connection) -> Check:
     """After k events and a hang-up, the reconnect goes on with event k+1, ending after the last."""
     k, full = len(first.data), session.full
-    where = f"After {checks.plural(k, 'event')} the grader hung up and reconnected with "
-    where += _sent(second)
     if not k:
         return Check(
             "resume",
@@ -240,6 +238,8 @@ def resume_check(session: Session, first: Connection, second: Connection) -> Che
             "The grader connected again to read a few events, and none came.",
             nudge=NUDGES["resume"],
         )
+    where = f"After {checks.plural(k, 'event')} the grader hung up and reconnected with "
+    where += _sent(second)
     if problem := session.browser.problem(second):
         return Check("resume", False, f"{where}: {problem}", nudge=NUDGES["resume"])
     if second.data == full[k:]:
