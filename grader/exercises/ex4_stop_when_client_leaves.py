@@ -50,8 +50,9 @@ LINE_EVERY = 0.02
 # that lets go and comes back is seen), and up to WATCH while the log is still read.
 MIN_WATCH = 0.5
 WATCH = 1.0
-# A reader that took a line this close to the end of the watch was still reading then.
-STILL_READING = 5 * LINE_EVERY
+# A reader that took a line this close to the end of the watch was still reading then
+# (a loaded machine may hold it off its CPU for a while between two lines).
+STILL_READING = 0.25
 EVENTS_BEFORE_LEAVING = (3, 6)  # k: the events the client takes before it hangs up
 SPARE_LINES = 10  # lines beyond what a reader nobody stopped reads while watched
 LOG_NAMES = ("api", "worker", "billing", "nginx", "auth", "kafka", "déploiement", "ingest")
