@@ -63,6 +63,7 @@ SMALL_EXPORT_BYTES = (1 * MiB, 2 * MiB)  # when the memory cannot be measured: c
 NOTE_BYTES = 64_000  # characters of each row's notes: ~4,500 rows make the export
 NOTE_SHIFT = 251  # each row's notes start at its own offset of the note text
 COLUMNS = ("id", "customer", "city", "notes")
+LATE_START = 0.5  # share of the response's time after which a first byte shows a body built first
 EXPORT_TIMEOUTS = 3  # the export is one request: it may use the exercise's whole budget
 SHOWN_BYTES = 60  # bytes shown on each side of a difference
 # Latin-1 letters only: every row stays a one-byte-per-character str in the server,
@@ -344,7 +345,8 @@ class Export:
         self.received += len(data)
         self.chunks += 1
         kept = sum(len(c.data) for c in self.timeline)
-        if len(self.timeline) < TIMELINE_CHUNKS and kept + len(data) <= TIMELINE_BYTES:
+        room = len(self.timeline) < TIMELINE_CHUNKS and kept + len(data) <= TIMELINE_BYTES
+        if room and not self.omitted.chunks:  # the timeline is the body's first chunks
             self.timeline.append(chunk)
         else:  # plus() reads its size and time; the chunk itself is dropped at once
             self.omitted = self.omitted.plus([chunk])
@@ -510,12 +512,22 @@ def memory_check(
         "memory",
         False,
         f"The export was not streamed in constant memory: {figures}, past the "
-        f"{_mib(MEMORY_LIMIT)} allowed. A streamed export holds one row (or a small batch) at "
-        "a time: this one kept rows, text or bytes of the whole export at once.",
+        f"{_mib(MEMORY_LIMIT)} allowed{_late_start(export)}. A streamed export holds one row "
+        "(or a small batch) at a time: this one kept rows, text or bytes of the whole export "
+        "at once.",
         details=details,
         expected=(f"growth <= {_mib(MEMORY_LIMIT)}",),
         actual=(f"growth {_mib(growth)} (peak {_mib(peak)})",),
     )
+
+
+def _late_start(export: Export) -> str:
+    """When the body's first bytes came only after most of its time: it was built first."""
+    took = export.ended - export.started
+    first = export.timeline[0].t if export.timeline else None
+    if first is None or first < LATE_START * took:
+        return ""
+    return f", and its first bytes left only after {first:.1f} s of {took:.1f} s"
 
 
 class StreamCsvExport(Exercise):
