@@ -19,10 +19,12 @@ without one):
 4. once that stream ended, reconnects with the last id it saw there, as a
    browser does: nothing more may come (a 204 also tells a browser to stop
    reconnecting), which fails ids that name other events on another connection;
-5. reconnects with an id the server never sent: the server cannot place it, so
-   it starts over (every update, each with its id, so the client may drop the
-   ones it has), or refuses it with 204 or a 4xx, which a browser reports to the
-   page. Sending nothing, or some of the updates, would lose updates silently.
+5. reconnects with an id the server never sent (made up, never a number): the
+   server cannot place it, so it starts over (every update, each with its id,
+   so the client may drop the ones it has), or refuses it with 204 or a 4xx,
+   which a browser reports to the page. Sending nothing, or some of the
+   updates, would lose updates silently. FastAPI's tutorial declares the header
+   an int, and FastAPI refuses such an id with 422.
 
 Every verdict compares event data the grader drew and read: ids may be any
 strings, they only have to be there, distinct, and name the same event on
@@ -50,7 +52,8 @@ LAST_EVENT_ID = "Last-Event-ID"
 BROWSER_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
 QUERY_NAME = "last_event_id"  # what a parameter declared without Header() reads instead
 REFUSALS = (204, *range(400, 500))  # answers that make a browser stop and tell the page
-ID_LETTERS = "abcdefghjkmnpqrstuvwxyz0123456789"
+ID_LETTERS = "abcdefghjkmnpqrstuvwxyz"
+ID_CHARACTERS = ID_LETTERS + "0123456789"
 DEFAULT_UPDATES = ("order placed", "payment confirmed", "packed", "shipped", "delivered")
 
 HINT = (
@@ -86,11 +89,15 @@ def resume_after(seed: int, count: int) -> int:
 
 
 def never_sent(seed: int, sent: set[str]) -> str:
-    """An id no connection of this grading received, drawn from the seed (longer if taken)."""
+    """An id no connection of this grading received, drawn from the seed (longer if taken).
+
+    Never a number: a server that numbers its events may send that one later (a live
+    feed would), so only an id it could not have made is surely one it never sent.
+    """
     rng = fixtures.rng(seed, "ex5", "unknown")
-    candidate = "".join(rng.choice(ID_LETTERS) for _ in range(12))
+    candidate = rng.choice(ID_LETTERS) + "".join(rng.choice(ID_CHARACTERS) for _ in range(11))
     while candidate in sent:
-        candidate += secrets.choice(ID_LETTERS)
+        candidate += secrets.choice(ID_CHARACTERS)
     return candidate
 
 
