@@ -14,7 +14,7 @@ from grader.results import ExerciseResult
 
 WIDTH_INCHES, ROW_INCHES, DPI = 6.4, 0.42, 90
 LABEL_INCHES, AXIS_INCHES, MARGIN_INCHES = 1.45, 0.7, 0.12  # room for labels and the x axis
-RECEIVED, RELEASED, OPENED = "chunks received", "tokens released", "connections opened"
+RECEIVED, RELEASED, OPENED = "chunks received", "tokens released", "connections"
 RECEIVED_COLOR, RELEASED_COLOR, OPENED_COLOR = "#1f6fb2", "#c0392b", "#7f8c8d"
 COLORS = {RELEASED: RELEASED_COLOR, OPENED: OPENED_COLOR}
 SPARK_WIDTH = 48
