@@ -32,6 +32,7 @@ import csv
 import dataclasses
 import io
 import json
+import math
 import threading
 import time
 from collections import deque
@@ -63,6 +64,7 @@ SMALL_EXPORT_BYTES = (1 * MiB, 2 * MiB)  # when the memory cannot be measured: c
 NOTE_BYTES = 64_000  # characters of each row's notes: ~4,500 rows make the export
 NOTE_SHIFT = 251  # each row's notes start at its own offset of the note text
 COLUMNS = ("id", "customer", "city", "notes")
+SAMPLE_GAP = 0.02  # seconds between two readings of the sandbox's memory while the body arrives
 LATE_START = 0.5  # share of the response's time after which a first byte shows a body built first
 EXPORT_TIMEOUTS = 3  # the export is one request: it may use the exercise's whole budget
 SHOWN_BYTES = 60  # bytes shown on each side of a difference
@@ -352,8 +354,33 @@ class Export:
             self.omitted = self.omitted.plus([chunk])
 
 
+class _Sampler:
+    """What the gauge reads now, sampled as the body arrives: a floor under the peak.
+
+    The peak alone would do, but only the cgroup's cannot be reset from inside the
+    sandbox: a server measured through /proc may reset its own high-water mark.
+    What it holds while it sends counts either way.
+    """
+
+    def __init__(self, gauge: MemoryGauge | None) -> None:
+        self.gauge = gauge
+        self.most = 0
+        self._next = 0.0 if gauge is not None else math.inf
+
+    def sample(self) -> None:
+        """Read the gauge, at most once per SAMPLE_GAP."""
+        now = time.monotonic()
+        if self.gauge is None or now < self._next:
+            return
+        self._next = now + SAMPLE_GAP
+        try:
+            self.most = max(self.most, self.gauge.current())
+        except (OSError, ValueError):  # gone with its server: the peak tells the rest
+            self._next = math.inf
+
+
 def read_export(
-    target: Target, ex: Exercise, plan: ExportPlan, deadline: float
+    target: Target, ex: Exercise, plan: ExportPlan, deadline: float, sampler: _Sampler
 ) -> tuple[Export, _Comparison]:
     """Request the export with the plan's rows; compare the body with them as it arrives."""
     export = Export(started=time.monotonic())
@@ -378,7 +405,7 @@ def read_export(
             timer.daemon = True
             timer.start()
             try:
-                _consume(response.iter_raw(), export, comparison, deadline)
+                _consume(response.iter_raw(), export, comparison, deadline, sampler)
             finally:
                 timer.cancel()
                 timer.join()
@@ -394,9 +421,12 @@ def _over(export: Export, comparison: _Comparison) -> tuple[Export, _Comparison]
     return export, comparison
 
 
-def _consume(raw: Iterator[bytes], export: Export, comparison: _Comparison, end: float) -> None:
+def _consume(
+    raw: Iterator[bytes], export: Export, comparison: _Comparison, end: float, sampler: _Sampler
+) -> None:
     """Compare and count each chunk until the body ends, goes past the export, or time is up."""
     for data in raw:
+        sampler.sample()
         export.note(bytes(data))
         comparison.feed(bytes(data))
         if comparison.overflowed:  # whatever follows, the verdict is the same
@@ -473,9 +503,10 @@ def rows_check(comparison: _Comparison, export: Export) -> Check:
 
 
 def memory_check(
-    gauge: MemoryGauge | None, before: int, export: Export, target: Target, plan: ExportPlan
+    sampler: _Sampler, before: int, export: Export, target: Target, plan: ExportPlan
 ) -> Check:
     """The sandbox's memory grew by at most MEMORY_LIMIT while it sent the export."""
+    gauge = sampler.gauge
     if gauge is None:
         where = (
             "graded in-process, there is no sandbox to measure from outside"
@@ -491,7 +522,7 @@ def memory_check(
             f"of {plan.rows:,} rows. Grade it in a sandbox (python -m grader) to measure it.",
         )
     try:
-        peak = gauge.peak()
+        peak = max(gauge.peak(), sampler.most)
     except (OSError, ValueError) as exc:
         return Check("memory", False, f"The server's peak memory could not be read ({exc}).")
     growth = max(0, peak - before)
@@ -550,12 +581,13 @@ class StreamCsvExport(Exercise):
                 gauge = None
         deadline = min(target.ends_at, time.monotonic() + EXPORT_TIMEOUTS * target.timeout)
         budget = deadline - time.monotonic()
-        export, comparison = read_export(target, self, plan, deadline)
+        sampler = _Sampler(gauge)
+        export, comparison = read_export(target, self, plan, deadline, sampler)
         found = [response_check(self, export, comparison, target, budget)]
         if found[0].passed:
             found.append(checks.content_type_check(self, export.transcript()))
             found.append(rows_check(comparison, export))
-        found.append(memory_check(gauge, before, export, target, plan))
+        found.append(memory_check(sampler, before, export, target, plan))
         found[0] = dataclasses.replace(found[0], details=_timing(export))
         return ExerciseResult(
             id=self.id,

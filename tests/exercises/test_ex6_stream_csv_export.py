@@ -20,6 +20,7 @@ from exercises import ex6_stream_csv_export as stub
 from grader.exercises import exercise
 from grader.runner import grade_submission
 from grader.sandbox import Limits
+from grader.settings import TIMEOUT
 
 ROOT = Path(__file__).resolve().parents[2]
 EX6 = exercise("ex6")
@@ -43,7 +44,7 @@ def test_the_stub_sends_the_csv_of_its_rows_in_one_chunk(monkeypatch: pytest.Mon
 
 
 def test_the_sandbox_finds_it_holding_the_whole_export() -> None:
-    result = grade_submission(ROOT / "exercises", Limits(timeout=5.0), exercises=(EX6,))
+    result = grade_submission(ROOT / "exercises", Limits(timeout=TIMEOUT.default), exercises=(EX6,))
     failed = {check.name: check.message for check in result.exercise(EX6.id).failures()}
     assert "memory" in failed, failed
     assert set(failed) <= {"response", "memory"}  # a big enough export may kill it first
