@@ -28,6 +28,7 @@ from grader.exercises.ex6_stream_csv_export import (
     ExportPlan,
     draw_plan,
 )
+from grader.probe import encode_inputs
 from grader.results import TIMELINE_BYTES, ExerciseResult
 from grader.runner import grade_in_process, grade_submission
 from grader.sandbox import Limits
@@ -39,6 +40,7 @@ EX6 = exercise("ex6")
 LIMITS = Limits(timeout=TIMEOUT.default)  # the export may take three of them on a busy machine
 CHECKS = ["response", "content-type", "rows", "memory"]
 SEEDS = range(5)
+MAX_HEADER = 4096  # bytes: far below what any HTTP server accepts in one header
 
 
 def cases(kind: str) -> list[Path]:
@@ -131,6 +133,7 @@ def test_the_grader_s_own_csv_is_what_csv_writer_writes(seed: int) -> None:
 def test_a_plan_crosses_the_inputs_header_whole(seed: int) -> None:
     plan = draw_plan(seed, measured=True)
     assert ExportPlan.from_inputs(list(plan.to_inputs())) == plan
+    assert len(encode_inputs(plan.to_inputs())) < MAX_HEADER  # the parameters, not the rows
     assert ExportPlan.from_inputs(["not json"]) is None
     assert EXPORT_BYTES[0] <= sum(map(len, plan.lines())) <= EXPORT_BYTES[1] + 2 * (1 << 20)
 
