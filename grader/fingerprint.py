@@ -19,8 +19,9 @@ from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
+from grader.errors import UnsafeFile
 from grader.exercises.base import Exercise
-from grader.files import UnsafeFile, read_modules
+from grader.files import read_modules
 from grader.sandbox import Limits
 
 GRADER_ROOT = Path(__file__).resolve().parent

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from grader import files, fixtures
-from grader.errors import ServerLost, ServerSplit, SubmissionError
+from grader.errors import ServerLost, ServerSplit, SubmissionError, UnsafeFile
 from grader.exercises import EXERCISES, Exercise
 from grader.feed import FeedServer
 from grader.grading import Target, grade
@@ -43,7 +43,7 @@ def _read_sources(
     for ex in exercises:
         try:
             sources[ex.id] = read_source(folder, ex)
-        except files.UnsafeFile as exc:
+        except UnsafeFile as exc:
             graded[ex.id] = failed_exercise(ex, "imports", exc.message)
     return sources
 

@@ -22,7 +22,6 @@ import json
 import sys
 from pathlib import Path
 
-from grader.exercises import EXERCISES
 from grader.platforms.requirements import requirements_txt
 from grader.platforms.sources import REPO_ROOT, Entry, grader_entries, write_folder
 from grader.platforms.templates import template
@@ -33,6 +32,8 @@ AUTOGRADER = "autograder.py"
 
 def settings(submission: str) -> str:
     """settings.json: where the exercises are in the checkout and what they are called."""
+    from grader.exercises import EXERCISES  # once the requirements are known to be there
+
     titles = {exercise.id: exercise.title for exercise in EXERCISES}
     return json.dumps({"submission": submission, "titles": titles}, indent=2) + "\n"
 

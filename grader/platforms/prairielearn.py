@@ -20,7 +20,6 @@ import uuid
 from pathlib import Path
 
 from grader import __version__
-from grader.exercises import EXERCISES
 from grader.platforms.requirements import requirements_txt
 from grader.platforms.sources import (
     EXECUTABLE,
@@ -63,6 +62,8 @@ def info_json(image: str, timeout: int, question_uuid: str) -> str:
 
 def question_entries(image: str, timeout: int, question_uuid: str) -> list[Entry]:
     """The question folder: info.json, question.html and the entrypoint in tests/."""
+    from grader.exercises import EXERCISES  # once the requirements are known to be there
+
     names = ", ".join(exercise.filename for exercise in EXERCISES)
     grading = {"GRADING_TIMEOUT": str(max(timeout - MARGIN, 1)), "VENV": VENV}
     return [

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader import files
+from grader.errors import UnsafeFile
 from grader.exercises import EXERCISES
 
 SOURCE = b"from fastapi import FastAPI\n\napp = FastAPI()\n"
@@ -17,7 +18,7 @@ SOURCE = b"from fastapi import FastAPI\n\napp = FastAPI()\n"
 
 def refusal(folder: Path, name: str) -> str:
     """The message read_file refuses ``name`` with."""
-    with pytest.raises(files.UnsafeFile) as caught:
+    with pytest.raises(UnsafeFile) as caught:
         files.read_file(folder, name)
     return caught.value.message
 
