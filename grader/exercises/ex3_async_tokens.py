@@ -7,10 +7,21 @@ and it answers pings that show whether the event loop stayed free
 (grader/loopwatch.py). Two streams run at once, each with a prompt of its own;
 a third request, without a prompt, is left after its first event, to see the
 default prompt and whether the generator stops when its client leaves.
+
+The async-generator rule is judged on what the route really iterated, as the
+probe reports it, each function looked up in the source the grader read before
+anything ran (``grader.sourcecheck``). The report comes from the hostile
+server, so the grader also counts, from outside, how often the server's threads
+other than the event loop's woke while the tokens streamed (the kernel's count
+of voluntary context switches in /proc, which the server cannot lower):
+Starlette runs each step of a sync iterator in a worker thread, so such a route
+wakes one for every event however it reports itself, while an async
+generator's stream wakes none.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import threading
 import time
@@ -41,7 +52,7 @@ from grader.loopwatch import (
 from grader.probe import Probe
 from grader.results import Check, ExerciseResult
 from grader.settings import BLOCKED_LIMIT, DISCONNECT_GRACE, PONG_WAIT
-from grader.sourcecheck import async_generator_check
+from grader.sourcecheck import Streamed, defined_at, is_generator
 from grader.transcript import StreamingClient, StreamReader, Transcript
 
 DEFAULT_PROMPT = "Say hello"
@@ -56,6 +67,13 @@ PROMPTS = (
     "List {n} things a browser does with text/event-stream",
 )
 NONCE_LETTERS = "abcdefghjkmnpqrstuvwxyzäöüß0123456789"
+ASYNC_RULE = "async generator"
+ASYNC_RULE_NUDGE = (
+    "Look at how your generator is defined: can it await what client.stream() gives it?"
+)
+# A sync iterator in the threadpool wakes a worker at least once per event; a sync
+# endpoint around an async generator runs there only before its first event, uncounted.
+MIN_WAKEUPS = 6
 
 
 def token_count(seed: int) -> int:
@@ -447,6 +465,79 @@ def disconnect_advice(call: StreamLog | None, hung_up: float) -> list[str]:
     ]
 
 
+def async_generator_check(
+    source: str,
+    streamed: list[Streamed] | None,
+    wakeups: int | None = None,
+    events: int = 0,
+    *,
+    filename: str = "the module",
+) -> Check:
+    """GET /tokens streams from an ``async def`` generator, not a sync one run in the threadpool.
+
+    Judged on what the route really iterated (``streamed``, from the probe), each
+    function looked up in ``source``, the file as the grader read it before it ran;
+    then on ``wakeups``, how often the server's threads besides the event loop's
+    woke while ``events`` events were streamed (the kernel's count, read from
+    outside): a sync iterator in the threadpool wakes a worker for every event.
+    """
+    reported = _reported_check(source, streamed, filename)
+    if reported.passed and wakeups is not None and events and wakeups >= max(MIN_WAKEUPS, events):
+        return _async_rule_failed(
+            f"GET /tokens is streamed by code running in worker threads ({wakeups} wake-ups "
+            f"of threads other than the event loop's for {events} events): Starlette runs a "
+            "sync iterator in a worker thread of its threadpool, where it cannot await "
+            "client.stream(); each token must be awaited in an async def generator."
+        )
+    return reported
+
+
+def _reported_check(source: str, streamed: list[Streamed] | None, filename: str) -> Check:
+    """The rule on what the probe reports, each function looked up in the trusted source."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        return Check(ASYNC_RULE, False, f"{filename} line {exc.lineno}: {exc.msg}.")
+    if streamed is None:
+        return Check(ASYNC_RULE, False, "The server did not say what GET /tokens streamed.")
+    if not streamed:
+        return _async_rule_failed(
+            "GET /tokens returned no StreamingResponse: return one around an async def "
+            "generator that yields each token's event."
+        )
+    for item in streamed:
+        node = defined_at(tree, item.name, item.line)
+        if item.kind != "async":
+            return _async_rule_failed(_not_async(item, node))
+        if not (isinstance(node, ast.AsyncFunctionDef) and is_generator(node)):
+            return _async_rule_failed(
+                f"GET /tokens streams {item.name}(), which is not an async def generator of "
+                f"{filename}: stream the tokens from one defined there."
+            )
+    names = ", ".join(sorted({f"{item.name}()" for item in streamed}))
+    return Check(ASYNC_RULE, True, f"GET /tokens streams {names}, an async def generator.")
+
+
+def _not_async(item: Streamed, node: ast.AST | None) -> str:
+    """Why a route that streams a sync iterator (or another object) fails the rule."""
+    if isinstance(node, ast.FunctionDef):
+        what = f"{item.name}() is a plain def generator, and it is what GET /tokens streams."
+    else:
+        kind = "a sync iterator" if item.kind == "sync" else "not an async def generator"
+        what = f"GET /tokens streams a {item.name} object, {kind}."
+    if item.kind == "other":
+        return f"{what} Stream the tokens from an async def function that yields."
+    return (
+        f"{what} Starlette runs a sync iterator in a worker thread of its threadpool, where "
+        "it cannot await client.stream(); each token must be awaited."
+    )
+
+
+def _async_rule_failed(message: str) -> Check:
+    """A failed async-generator check, pointing at how the generator is defined."""
+    return Check(ASYNC_RULE, False, message, nudge=ASYNC_RULE_NUDGE)
+
+
 EXERCISE = AsyncTokens(
     id="ex3",
     module="ex3_async_tokens",
@@ -462,7 +553,7 @@ EXERCISE = AsyncTokens(
         "correctly."
     ),
     nudges={
-        "async generator": "Look at how your generator is defined: can it await?",
+        ASYNC_RULE: "Look at how your generator is defined: can it await?",
         "prompt": "Look at the endpoint's parameters and at what you pass to client.stream().",
         "default prompt": "Look at the default value of the endpoint's prompt parameter.",
         "streams": "Look at where your yield sits: does each event leave before the next "

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from grader.exercises.ex3_async_tokens import EXERCISE as EX3
+from grader.exercises.ex3_async_tokens import async_generator_check
 from grader.results import ExerciseResult
 from grader.runner import grade_in_process, grade_submission
 from grader.sandbox import Limits
-from grader.sourcecheck import Streamed, async_generator_check, parse_streamed
+from grader.sourcecheck import Streamed, parse_streamed
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 3.0
