@@ -352,16 +352,19 @@ class Export:
         return Transcript(status=self.status, headers=self.headers, chunks=list(self.timeline))
 
     def note(self, data: bytes) -> None:
-        """Count one decoded chunk; keep it only while the timeline has room, else count it."""
+        """Count one chunk; keep it only while the timeline has room, else count it."""
         chunk = Chunk(time.monotonic() - self.started, data)
         self.received += len(data)
         self.chunks += 1
-        kept = sum(len(c.data) for c in self.timeline)
-        room = len(self.timeline) < TIMELINE_CHUNKS and kept + len(data) <= TIMELINE_BYTES
-        if room and not self.omitted.chunks:  # the timeline is the body's first chunks
+        if not self.omitted.chunks and self._fits(data):  # the body's first chunks only
             self.timeline.append(chunk)
         else:  # plus() reads its size and time; the chunk itself is dropped at once
             self.omitted = self.omitted.plus([chunk])
+
+    def _fits(self, data: bytes) -> bool:
+        """True while the timeline has room for one more chunk of this size."""
+        kept = sum(len(c.data) for c in self.timeline)
+        return len(self.timeline) < TIMELINE_CHUNKS and kept + len(data) <= TIMELINE_BYTES
 
 
 class _Sampler:
@@ -437,8 +440,9 @@ def _consume(
     """Compare and count each chunk until the body ends, goes past the export, or time is up."""
     for data in raw:
         sampler.sample()
-        export.note(bytes(data))
-        comparison.feed(bytes(data))
+        chunk = bytes(data)
+        export.note(chunk)
+        comparison.feed(chunk)
         if comparison.overflowed:  # whatever follows, the verdict is the same
             return
         if time.monotonic() > end:
