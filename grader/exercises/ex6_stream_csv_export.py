@@ -269,10 +269,13 @@ class _Comparison:
         if self.problem is not None or not complete:
             return
         if self.pending or next(self.lines, None) is not None:
-            row = self.rows[0][0] if self.rows else self.next_row
+            cut = next(
+                (row for row, start, line in self.rows if start + len(line) > self.offset),
+                self.next_row,
+            )  # the first row not received whole (0: the header)
             self.problem = (
-                f"The body ended after {self.offset:,} bytes, in row {row:,} of the "
-                f"{self.total_rows:,} rows after the header: rows are missing."
+                f"The body ended after {self.offset:,} bytes, with {max(0, cut - 1):,} of the "
+                f"{self.total_rows:,} rows after the header received whole: the rest are missing."
             )
 
     def _differ(self, data: bytes, index: int) -> None:
@@ -517,9 +520,9 @@ def rows_check(comparison: _Comparison, export: Export) -> Check:
 
 
 def memory_check(
-    sampler: _Sampler, before: int, export: Export, target: Target, plan: ExportPlan
+    sampler: _Sampler, before: int, export: Export, target: Target, plan: ExportPlan, whole: bool
 ) -> Check:
-    """The sandbox's memory grew by at most MEMORY_LIMIT while it sent the export."""
+    """The sandbox's memory grew by at most MEMORY_LIMIT while it sent the whole export."""
     gauge = sampler.gauge
     if gauge is None:
         where = (
@@ -546,6 +549,14 @@ def memory_check(
         f"before the request, while {_mib(export.received)} of export went out"
     )
     details = f"measured from outside the sandbox: {source}"
+    if growth <= MEMORY_LIMIT and not whole:
+        return Check(
+            "memory",
+            False,
+            f"Not judged: the export did not come whole (see the response check), so whether "
+            f"it streams in constant memory is unknown; {figures}.",
+            details=details,
+        )
     if growth <= MEMORY_LIMIT:
         return Check(
             "memory",
@@ -601,7 +612,7 @@ class StreamCsvExport(Exercise):
         if found[0].passed:
             found.append(checks.content_type_check(self, export.transcript()))
             found.append(rows_check(comparison, export))
-        found.append(memory_check(sampler, before, export, target, plan))
+        found.append(memory_check(sampler, before, export, target, plan, found[0].passed))
         found[0] = dataclasses.replace(found[0], details=_timing(export))
         return ExerciseResult(
             id=self.id,
