@@ -32,11 +32,14 @@ from grader.exercises.ex6_stream_csv_export import (
     _Comparison,
     draw_plan,
 )
+from grader.grading import Target, grade
+from grader.memory import ProcessMemory, sandbox_gauge
 from grader.probe import encode_inputs
 from grader.results import TIMELINE_BYTES, ExerciseResult
 from grader.runner import grade_in_process, grade_submission
 from grader.sandbox import Limits
 from grader.settings import TIMEOUT
+from tests.grader.helpers import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "corpus"
@@ -199,3 +202,24 @@ def test_a_body_cut_short_or_going_on_is_named() -> None:
     longer = compared(plan, body + b"1,again\r\n", (4096,))
     assert longer.overflowed
     assert longer.problem is not None and "goes on after the last row" in longer.problem
+
+
+@pytest.mark.parametrize(
+    ("folder", "passes"),
+    [(ROOT / "solutions", True), (CORPUS / "wrong" / "ex6_list_then_join", False)],
+    ids=["streamed", "joined first"],
+)
+def test_without_a_cgroup_the_server_s_proc_entry_measures_it(folder: Path, passes: bool) -> None:
+    with serving(folder, (EX6,), LIMITS) as box:
+        assert box.wait_ready() == {}
+        pid = box.server_pid()
+        gauge = sandbox_gauge(None, pid)  # as on a machine that gives no cgroup
+        if gauge is None:
+            pytest.skip("this machine lets the grader read neither cgroup nor /proc/<pid>")
+        assert isinstance(gauge, ProcessMemory)
+        target = Target(box.client(EX6), LIMITS.timeout, box.explain, server_pid=pid, memory=gauge)
+        result = grade(EX6, target)
+    memory = next(check for check in result.checks if check.name == "memory")
+    assert memory.passed is passes, memory.message
+    assert result.passed is passes
+    assert "/proc/" in memory.details
