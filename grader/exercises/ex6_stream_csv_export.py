@@ -74,6 +74,8 @@ COLUMNS = ("id", "customer", "city", "notes")
 SAMPLE_GAP = 0.02  # seconds between two readings of the sandbox's memory while the body arrives
 LATE_START = 0.5  # share of the response's time after which a first byte shows a body built first
 EXPORT_TIMEOUTS = 3  # the export is one request: it may use the exercise's whole budget
+# What the server's death or error says when it ran out of memory (grader.sandbox, loader).
+OUT_OF_MEMORY = ("out of memory", "MemoryError", "more than the memory limit")
 SHOWN_BYTES = 60  # bytes shown on each side of a difference
 # Latin-1 letters only: every row stays a one-byte-per-character str in the server,
 # so an answer that builds the body peaks at a measurable ~3 times its size, below the
@@ -483,7 +485,7 @@ def response_check(
         )
     raised = target.server_error()
     cause = raised or export.error or "no response"
-    if "memory" in cause.lower():
+    if any(sign in cause for sign in OUT_OF_MEMORY):
         why = (
             f"{cause}. A streamed export holds one row at a time; this endpoint held the whole "
             "export (a list of rows, a joined string, a filled buffer) before or while sending it."
