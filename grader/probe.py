@@ -43,11 +43,12 @@ import sys
 import traceback
 from pathlib import Path
 from types import ModuleType
-from typing import Any
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from typing import TYPE_CHECKING, Any
 
 from grader.loader import MAX_DETAILS, exception_text
+
+if TYPE_CHECKING:  # the exercises' modules import this one, and need no web framework to load
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PING_PATH = "/__grader__/ping"
 ERRORS_PATH = "/__grader__/errors"
