@@ -1,14 +1,15 @@
-"""The grader's AI client for exercise 3: the grader hands out each token only when it decides to.
+"""The grader's socket feed: the data a submission streams, handed out only when the grader decides.
 
-The submission's app gets a ``FeedClient`` in place of its ``client``. Each call
-to ``client.stream(prompt)`` opens a connection of its own to the grader's
-``FeedServer``, says which prompt it was given, then asks for tokens one at a
-time. The connection is read by the server's event loop itself, which
-acknowledges each token and answers the grader's pings (one every ``PING_GAP``
-while the request is in flight) as the data arrives, before any code of the
-submission runs. All the evidence (which prompts were presented, which tokens
-were handed out and when, how late each acknowledgement and ping answer came)
-stays on the grader's side, for the exercises that use the feed and ``grader.loopwatch``.
+Exercise 3's app gets a ``FeedClient`` in place of its AI ``client``; exercise 4's
+gets a log store on the same feed. Each call to ``client.stream(prompt)`` opens
+a connection of its own to the grader's ``FeedServer``, says which prompt it
+was given, then asks for tokens one at a time. The connection is read by the
+server's event loop itself, which acknowledges each token and answers the
+grader's pings (one every ``settings.PING_GAP`` while the request is in flight)
+as the data arrives, before any code of the submission runs. All the evidence
+(which prompts were presented, which tokens were handed out and when, how late
+each acknowledgement and ping answer came) stays on the grader's side, for the
+exercises that use the feed and ``grader.loopwatch``.
 
 Reaching the feed. The server inherits one end of a socket pair made for its
 sandbox alone; a call makes a fresh socket pair and passes one end over it
@@ -44,19 +45,19 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from grader import settings
+
 MAX_LINE = 8 * 1024  # one protocol message; a prompt is far shorter
 MAX_PROMPT = 1024  # characters of a presented prompt kept for the feedback
 MAX_OPEN = 8  # connections one sandbox may hold open at once
 MAX_CALLS = 64  # connections one sandbox may make in all
 ACCEPT_BATCH = 16  # connections taken at a time before the other sockets get a turn
 MAX_PENDING = 64 * 1024  # bytes of replies waiting for a client that does not read
-GATE_POLL = 0.01  # how often waiting calls look at their gate again, unless woken sooner
 CALL = b"call"
 WANT = b'{"want": true}\n'
 ACK = b'{"ack": true}\n'
 PING = b'{"ping": true}'
 PONG = b'{"pong": true}\n'
-PING_GAP = 0.02  # how long after a pong the next ping of a call goes out
 
 Gate = Callable[[int], bool]
 
@@ -302,7 +303,7 @@ class FeedServer:
         """How long the selector may wait: until a gate may have opened or a ping is due."""
         calls = list(self._calls.values())
         if any(c.wants or c.outbox for c in calls):
-            return GATE_POLL
+            return settings.GATE_POLL
         due = [
             c.next_ping for c in calls if c.turn is not None and c.turn.open and c.ping_sent is None
         ]
@@ -391,7 +392,7 @@ class FeedServer:
     def _present(self, call: _Call, prompt: object) -> None:
         """Match a call to the open turn whose prompt it presents, or note a foreign prompt."""
         call.presented = True
-        call.next_ping = time.monotonic() + PING_GAP  # a quick stream is never pinged
+        call.next_ping = time.monotonic() + settings.PING_GAP  # a quick stream is never pinged
         with self._changed:
             call.turn = next((t for t in self.turns if t.prompt == prompt), None)
             if call.turn is not None:
@@ -419,7 +420,7 @@ class FeedServer:
                 call.turn.log.pongs.append((call.ping_sent, now))
                 call.turn.pinging -= 1
                 self._changed.notify_all()
-        call.ping_sent, call.next_ping = None, now + PING_GAP
+        call.ping_sent, call.next_ping = None, now + settings.PING_GAP
 
     def _ping(self, call: _Call, now: float) -> None:
         """Ping a call of a request in flight, one ping at a time."""

@@ -38,11 +38,9 @@ LOG_FILE = "output.log"
 LOG_TAIL = 4000
 MAX_STATUS = 64 * 1024  # a longer status line is not the jail's: it was forged, and is dropped
 MiB = 1 << 20
-EXIT_GRACE = 0.2  # how long feedback waits to learn how a dying server ended
 EXIT_POLL = 0.01
 SERVER_DEPTH = 2  # the server is init's child; without root, init is a relay's child
 MAX_PING_REPLY = 4096
-START_SLACK = 1.0  # seconds: see _start_slack
 FD_HEADROOM = 64  # free descriptors a server needs to serve the next exercise (a few connections)
 MEMORY_WORN = 0.8  # share of the memory limit a server may hold and still serve the next one
 # What an import failing for want of a resource the whole server shares says (an earlier
@@ -84,7 +82,7 @@ def _exhaustion(error: str) -> bool:
 
 def _start_slack(limits: Limits) -> float:
     """How long the modules before one may take, and that one be blamed alone for a slow start."""
-    return min(START_SLACK, limits.timeout / 4)
+    return min(settings.START_SLACK, limits.timeout / 4)
 
 
 class Sandbox:
@@ -263,7 +261,7 @@ class Sandbox:
 
     def _broke_off(self, kind: str, ex: Exercise, reader: StatusReader) -> str:
         """Explain a start that ended before its deadline without the server being ready."""
-        why = self.death(EXIT_GRACE)
+        why = self.death(settings.EXIT_GRACE)
         if why is None and reader.ended:
             why = "the server closed the grader's status channel"
         elif why is None:
@@ -382,7 +380,7 @@ class Sandbox:
 
     def explain(self) -> str | None:
         """Why requests fail, when the server is gone; for feedback."""
-        return self.death(grace=EXIT_GRACE)
+        return self.death(grace=settings.EXIT_GRACE)
 
     def log_tail(self) -> str:
         """The start and the end of what the submission printed, for the instructor."""

@@ -69,12 +69,24 @@ DISCONNECT_GRACE = 0.05
 # How long the grader waits, after a hang-up, for a ping the server has not answered yet:
 # a free loop answers in a millisecond, a blocked one when its block ends.
 PONG_WAIT = 1.0
+# How long after a pong the feed pings a call again: the grain at which a blocked loop is
+# seen. Finer costs both processes CPU on every stream; coarser blurs a short block.
+PING_GAP = 0.02
+# How often the feed looks at a waiting call's gate (has its last token's event reached
+# the client?) when the reader did not wake it sooner.
+GATE_POLL = 0.01
 
 # The server and its probe.
 # A free event loop answers the probe's ping in a millisecond; a hung one never does.
 PING_TIMEOUT = 2.0
 # A live server answers the probe's other routes (its errors, its streams) in milliseconds.
 REPLY_TIMEOUT = 2.0
+# How long feedback waits to learn how a dying server ended, for its wording.
+EXIT_GRACE = 0.2
+# Of a start that ran out of time, how long the modules before the one at work may have
+# taken (at most a quarter of the timeout) for that one to be blamed alone; beyond it,
+# each suspect is started again in a server of its own.
+START_SLACK = 1.0
 
 # The loop watch (grader.loopwatch).
 # A round in which two streams ran one after the other for less than this is noise:
