@@ -30,6 +30,8 @@ import pytest
 from grader import cgroups
 from grader.exercises import EXERCISES, Exercise
 from grader.exercises.ex1_stream_lines import EXERCISE as EX1
+from grader.results import ExerciseResult
+from grader.runner import grade_submission
 from grader.sandbox import Limits, Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -336,3 +338,28 @@ def delegated(name: str) -> Iterator[tuple[str, ...]]:
     finally:
         cgroups.sweep_stale(folder)
         cgroups.Group(False, {"pids": folder}).remove()
+
+
+# --- a challenge exercise's corpus -------------------------------------------------------
+# Every folder tests/corpus/{wrong,right}/exN_* holds one module and an expected.json:
+# a wrong case names the checks that must fail, a right case must pass every check.
+
+
+def corpus_cases(ex: Exercise, kind: str) -> list[Path]:
+    """The corpus folders of one exercise of one kind ("wrong" or "right")."""
+    return sorted((ROOT / "tests" / "corpus" / kind).glob(f"{ex.id}_*"))
+
+
+def case_spec(folder: Path) -> dict[str, Any]:
+    """A case's expected.json."""
+    return json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+
+
+def graded_alone(folder: Path, ex: Exercise, limits: Limits) -> ExerciseResult:
+    """One exercise of a submission folder, graded in a sandbox of its own."""
+    return grade_submission(folder, limits, exercises=(ex,)).exercise(ex.id)
+
+
+def failed_checks(result: ExerciseResult) -> dict[str, str]:
+    """The failed checks of a result: name -> message."""
+    return {check.name: check.message for check in result.failures()}

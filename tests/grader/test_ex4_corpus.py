@@ -9,7 +9,6 @@ pass every check. Each is graded in the real sandbox, as a class is.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -17,8 +16,9 @@ import pytest
 
 from grader.exercises import exercise
 from grader.results import ExerciseResult
-from grader.runner import grade_in_process, grade_submission
+from grader.runner import grade_in_process
 from grader.sandbox import Limits
+from tests.grader.helpers import case_spec, corpus_cases, failed_checks, graded_alone
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "corpus"
@@ -27,45 +27,34 @@ LIMITS = Limits(timeout=3.0)
 CHECKS = ["response", "content-type", "events", "stops"]
 
 
-def cases(kind: str) -> list[Path]:
-    """The corpus folders of exercise 4 of one kind."""
-    return sorted((CORPUS / kind).glob(f"{EX4.id}_*"))
-
-
-def expected(folder: Path) -> dict:
-    """A case's expected.json."""
-    return json.loads((folder / "expected.json").read_text(encoding="utf-8"))
-
-
 def graded(folder: Path) -> ExerciseResult:
     """The case graded in its own sandbox."""
-    return grade_submission(folder, LIMITS, exercises=(EX4,)).exercise(EX4.id)
-
-
-def failed(result: ExerciseResult) -> dict[str, str]:
-    """The failed checks of a result: name -> message."""
-    return {check.name: check.message for check in result.failures()}
+    return graded_alone(folder, EX4, LIMITS)
 
 
 def test_the_corpus_has_the_typical_mistakes_and_other_right_spellings() -> None:
-    assert len(cases("wrong")) >= 4 and len(cases("right")) >= 3
-    failing = {name for folder in cases("wrong") for name in expected(folder)["fails"]}
+    assert len(corpus_cases(EX4, "wrong")) >= 4 and len(corpus_cases(EX4, "right")) >= 3
+    failing = {name for folder in corpus_cases(EX4, "wrong") for name in case_spec(folder)["fails"]}
     assert failing == set(CHECKS)
 
 
-@pytest.mark.parametrize("folder", cases("wrong") + cases("right"), ids=lambda folder: folder.name)
+@pytest.mark.parametrize(
+    "folder",
+    corpus_cases(EX4, "wrong") + corpus_cases(EX4, "right"),
+    ids=lambda folder: folder.name,
+)
 def test_a_case_folder_holds_one_documented_module(folder: Path) -> None:
     files = sorted(path.name for path in folder.iterdir() if path.name != "__pycache__")
     assert files == sorted([EX4.filename, "expected.json"])
     assert (folder / EX4.filename).read_text(encoding="utf-8").startswith('"""')
-    assert expected(folder)["exercise"] == EX4.id
+    assert case_spec(folder)["exercise"] == EX4.id
 
 
-@pytest.mark.parametrize("folder", cases("wrong"), ids=lambda folder: folder.name)
+@pytest.mark.parametrize("folder", corpus_cases(EX4, "wrong"), ids=lambda folder: folder.name)
 def test_a_wrong_answer_fails_the_check_that_names_its_mistake(folder: Path) -> None:
-    spec = expected(folder)
+    spec = case_spec(folder)
     result = graded(folder)
-    found = failed(result)
+    found = failed_checks(result)
     assert sorted(found) == sorted(spec["fails"]), found
     assert result.score == 0
     wanted = spec["message_contains"]  # fragments of every failing message, or per check
@@ -76,9 +65,9 @@ def test_a_wrong_answer_fails_the_check_that_names_its_mistake(folder: Path) -> 
             assert fragment in found[name], f"{fragment!r} not in: {found[name]}"
 
 
-@pytest.mark.parametrize("folder", cases("right"), ids=lambda folder: folder.name)
+@pytest.mark.parametrize("folder", corpus_cases(EX4, "right"), ids=lambda folder: folder.name)
 def test_a_right_spelling_passes_every_check(folder: Path) -> None:
-    assert expected(folder) == {"exercise": EX4.id, "passes": True}
+    assert case_spec(folder) == {"exercise": EX4.id, "passes": True}
     result = graded(folder)
     assert result.failures() == []
     assert [check.name for check in result.checks] == CHECKS
@@ -88,7 +77,7 @@ def test_a_right_spelling_passes_every_check(folder: Path) -> None:
 def test_the_report_counts_the_lines_read_after_the_client_left() -> None:
     # The reader fills its queue of 8 lines, takes a ninth, and waits to put it for ever; a
     # server slow to cancel the generator lets it take one line from the queue first.
-    found = failed(graded(CORPUS / "wrong" / "ex4_bounded_queue_reader"))
+    found = failed_checks(graded(CORPUS / "wrong" / "ex4_bounded_queue_reader"))
     counted = re.search(
         r"left at event \d, the endpoint went on reading the log for [\d.]+ s "
         r"\((\d+) more lines\)",
@@ -102,7 +91,7 @@ def test_in_process_a_verdict_the_client_cannot_give_says_so() -> None:
     # TestClient cancels the request but never sends http.disconnect, so this right answer,
     # which waits for it, reads on in-process: the failure names the client as the reason.
     result = grade_in_process(CORPUS / "right" / "ex4_checks_is_disconnected", EX4, 3.0)
-    found = failed(result)
+    found = failed_checks(result)
     assert list(found) == ["stops"]
     assert "the test client cannot tell the app that it left" in found["stops"]
     assert "Only the sandboxed grader" in found["stops"]

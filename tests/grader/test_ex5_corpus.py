@@ -9,7 +9,6 @@ must pass every check. Each is graded in the real sandbox, as a class is.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from grader.report.timeline import MAX_ROWS, timeline_table
 from grader.results import Chunk, ExerciseResult, from_record, to_record
 from grader.runner import grade_submission
 from grader.sandbox import Limits
+from tests.grader.helpers import case_spec, corpus_cases, failed_checks, graded_alone
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "corpus"
@@ -32,37 +32,27 @@ CHECKS = [
 ]
 
 
-def cases(kind: str) -> list[Path]:
-    """The corpus folders of exercise 5 of one kind."""
-    return sorted((CORPUS / kind).glob(f"{EX5.id}_*"))
-
-
-def expected(folder: Path) -> dict:
-    """A case's expected.json."""
-    return json.loads((folder / "expected.json").read_text(encoding="utf-8"))
-
-
 def graded(folder: Path) -> ExerciseResult:
     """The case graded in its own sandbox."""
-    return grade_submission(folder, LIMITS, exercises=(EX5,)).exercise(EX5.id)
+    return graded_alone(folder, EX5, LIMITS)
 
 
 def test_the_corpus_has_the_typical_mistakes_and_other_right_spellings() -> None:
-    assert len(cases("wrong")) >= 4 and len(cases("right")) >= 3
-    failing = {name for folder in cases("wrong") for name in expected(folder)["fails"]}
+    assert len(corpus_cases(EX5, "wrong")) >= 4 and len(corpus_cases(EX5, "right")) >= 3
+    failing = {name for folder in corpus_cases(EX5, "wrong") for name in case_spec(folder)["fails"]}
     assert failing >= {"response", "events", "ids", "resume", "caught up", "unknown id"}
-    for folder in cases("wrong") + cases("right"):
+    for folder in corpus_cases(EX5, "wrong") + corpus_cases(EX5, "right"):
         files = sorted(path.name for path in folder.iterdir() if path.name != "__pycache__")
         assert files == sorted([EX5.filename, "expected.json"]), folder
 
 
-@pytest.mark.parametrize("folder", cases("wrong"), ids=lambda folder: folder.name)
+@pytest.mark.parametrize("folder", corpus_cases(EX5, "wrong"), ids=lambda folder: folder.name)
 def test_a_wrong_answer_fails_the_check_that_names_its_mistake(folder: Path) -> None:
-    spec = expected(folder)
+    spec = case_spec(folder)
     assert spec["exercise"] == EX5.id
     assert (folder / EX5.filename).read_text(encoding="utf-8").startswith('"""')
     result = graded(folder)
-    failed = {check.name: check.message for check in result.failures()}
+    failed = failed_checks(result)
     assert sorted(failed) == sorted(spec["fails"]), failed
     assert result.score == 0
     for name, fragments in spec.get("message_contains", {}).items():
@@ -70,9 +60,9 @@ def test_a_wrong_answer_fails_the_check_that_names_its_mistake(folder: Path) -> 
             assert fragment in failed[name], f"{fragment!r} not in: {failed[name]}"
 
 
-@pytest.mark.parametrize("folder", cases("right"), ids=lambda folder: folder.name)
+@pytest.mark.parametrize("folder", corpus_cases(EX5, "right"), ids=lambda folder: folder.name)
 def test_a_right_spelling_passes_every_check(folder: Path) -> None:
-    assert expected(folder) == {"exercise": EX5.id, "passes": True}
+    assert case_spec(folder) == {"exercise": EX5.id, "passes": True}
     result = graded(folder)
     assert result.failures() == []
     assert [check.name for check in result.checks] == CHECKS
@@ -80,7 +70,7 @@ def test_a_right_spelling_passes_every_check(folder: Path) -> None:
 
 def test_the_stub_replays_from_the_start() -> None:
     result = graded(ROOT / "exercises")
-    failed = {check.name: check.message for check in result.failures()}
+    failed = failed_checks(result)
     assert sorted(failed) == ["caught up", "resume"], failed
     assert "started over from the first event" in failed["resume"]
 

@@ -19,7 +19,6 @@ import csv
 import dataclasses
 import functools
 import io
-import json
 from pathlib import Path
 
 import pytest
@@ -36,10 +35,10 @@ from grader.grading import Target, grade
 from grader.memory import ProcessMemory, sandbox_gauge
 from grader.probe import encode_inputs
 from grader.results import TIMELINE_BYTES, ExerciseResult
-from grader.runner import grade_in_process, grade_submission
+from grader.runner import grade_in_process
 from grader.sandbox import Limits
 from grader.settings import TIMEOUT
-from tests.grader.helpers import serving
+from tests.grader.helpers import case_spec, corpus_cases, failed_checks, graded_alone, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "corpus"
@@ -50,20 +49,10 @@ SEEDS = range(5)
 MAX_HEADER = 4096  # bytes: far below what any HTTP server accepts in one header
 
 
-def cases(kind: str) -> list[Path]:
-    """The corpus folders of exercise 6 of one kind."""
-    return sorted((CORPUS / kind).glob(f"{EX6.id}_*"))
-
-
-def expected(folder: Path) -> dict:
-    """A case's expected.json."""
-    return json.loads((folder / "expected.json").read_text(encoding="utf-8"))
-
-
 @functools.cache
 def graded(folder: Path) -> ExerciseResult:
-    """The case graded in its own sandbox (once: a grading streams 200 MiB or more)."""
-    return grade_submission(folder, LIMITS, exercises=(EX6,)).exercise(EX6.id)
+    """The case graded in its own sandbox."""
+    return graded_alone(folder, EX6, LIMITS)
 
 
 def checked(result: ExerciseResult) -> dict[str, str]:
@@ -72,18 +61,18 @@ def checked(result: ExerciseResult) -> dict[str, str]:
 
 
 def test_the_corpus_has_the_typical_mistakes_and_other_right_ways() -> None:
-    assert len(cases("wrong")) >= 4 and len(cases("right")) >= 3
-    failing = {name for folder in cases("wrong") for name in expected(folder)["fails"]}
+    assert len(corpus_cases(EX6, "wrong")) >= 4 and len(corpus_cases(EX6, "right")) >= 3
+    failing = {name for folder in corpus_cases(EX6, "wrong") for name in case_spec(folder)["fails"]}
     assert failing == set(CHECKS)
 
 
-@pytest.mark.parametrize("folder", cases("wrong"), ids=lambda folder: folder.name)
+@pytest.mark.parametrize("folder", corpus_cases(EX6, "wrong"), ids=lambda folder: folder.name)
 def test_a_wrong_answer_fails_the_check_that_names_its_mistake(folder: Path) -> None:
-    spec = expected(folder)
+    spec = case_spec(folder)
     assert spec["exercise"] == EX6.id
     assert (folder / EX6.filename).read_text(encoding="utf-8").startswith('"""')
     result = graded(folder)
-    failed = {check.name: check.message for check in result.failures()}
+    failed = failed_checks(result)
     # "may_fail": checks a case may fail too, as when the server runs out of memory first.
     assert set(spec["fails"]) <= set(failed) <= {*spec["fails"], *spec.get("may_fail", ())}
     assert result.score == 0
@@ -92,9 +81,9 @@ def test_a_wrong_answer_fails_the_check_that_names_its_mistake(folder: Path) -> 
             assert fragment in failed[name], f"{fragment!r} not in: {failed[name]}"
 
 
-@pytest.mark.parametrize("folder", cases("right"), ids=lambda folder: folder.name)
+@pytest.mark.parametrize("folder", corpus_cases(EX6, "right"), ids=lambda folder: folder.name)
 def test_a_right_way_passes_every_check(folder: Path) -> None:
-    assert expected(folder) == {"exercise": EX6.id, "passes": True}
+    assert case_spec(folder) == {"exercise": EX6.id, "passes": True}
     result = graded(folder)
     assert result.failures() == []
     assert [check.name for check in result.checks] == CHECKS
