@@ -68,13 +68,6 @@ def test_a_right_spelling_passes_every_check(folder: Path) -> None:
     assert [check.name for check in result.checks] == CHECKS
 
 
-def test_the_stub_replays_from_the_start() -> None:
-    result = graded(ROOT / "exercises")
-    failed = failed_checks(result)
-    assert sorted(failed) == ["caught up", "resume"], failed
-    assert "started over from the first event" in failed["resume"]
-
-
 def test_a_failure_shows_every_connection_on_one_clock() -> None:
     submission = grade_submission(CORPUS / "wrong" / "ex5_repeats_last_seen", LIMITS, (EX5,))
     result = submission.exercise(EX5.id)
