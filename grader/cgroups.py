@@ -255,12 +255,18 @@ class Batch:
             _write(folder / "cgroup.subtree_control", ENABLE)
 
     def new_group(self, memory: int, processes: int) -> Group:
-        """A fresh cgroup for one sandbox, with its limits set."""
+        """A fresh cgroup for one sandbox, with its limits set.
+
+        A batch folder removed under a running grader (by hand, or by a clean-up
+        that took this grader for gone) is made again.
+        """
         self._count += 1
         name = f"sandbox-{os.getpid()}-{self._count}"
         group = Group(self.layout.unified, {c: f / name for c, f in self.folders.items()})
         try:
             for folder in group.distinct():
+                if not folder.parent.is_dir():
+                    self._create(folder.parent.parent)
                 folder.mkdir()
             group.limit(memory, processes)
         except OSError:

@@ -208,6 +208,17 @@ def test_removing_a_group_kills_everything_in_it_first(batch: Batch) -> None:
         assert not Path(f"/proc/{pid}").exists() or _zombie(pid)
 
 
+def test_a_batch_folder_removed_under_a_running_grader_is_made_again(batch: Batch) -> None:
+    for folder in dict.fromkeys(batch.folders.values()):
+        folder.rmdir()  # as a clean-up that took this grader for gone would
+    group = batch.new_group(256 * MiB, 64)
+    try:
+        assert all(folder.is_dir() for folder in group.folders.values())
+        assert all(folder.parent in batch.folders.values() for folder in group.folders.values())
+    finally:
+        group.remove()
+
+
 def _zombie(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
