@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator
+from types import ModuleType
 
+import pytest
 from fastapi.testclient import TestClient
 
 from grader.sse import EventStreamParser
@@ -48,3 +50,10 @@ def take_events(client: TestClient, name: str, count: int) -> tuple[str, list[st
             if len(found) >= count:
                 break
         return response.headers["content-type"], found
+
+
+def record_logs(monkeypatch: pytest.MonkeyPatch, module: ModuleType) -> RecordingLogs:
+    """A recording log store in place of ``module``'s own ``source``, for one test."""
+    recording = RecordingLogs()
+    monkeypatch.setattr(module, "source", recording)
+    return recording

@@ -18,7 +18,7 @@ from exercises import ex4_stop_when_client_leaves as stub
 from grader.exercises import exercise
 from grader.runner import grade_submission
 from grader.sandbox import Limits
-from tests.log_support import RecordingLogs, take_events
+from tests.log_support import RecordingLogs, record_logs, take_events
 
 ROOT = Path(__file__).resolve().parents[2]
 EX4 = exercise("ex4")
@@ -28,9 +28,7 @@ SETTLE = 0.2  # the recording log grows by a line every 10 ms meanwhile
 @pytest.fixture
 def logs(monkeypatch: pytest.MonkeyPatch) -> RecordingLogs:
     """The recording log store in place of the stub's own."""
-    recording = RecordingLogs()
-    monkeypatch.setattr(stub, "source", recording)
-    return recording
+    return record_logs(monkeypatch, stub)
 
 
 @pytest.fixture

@@ -363,3 +363,17 @@ def graded_alone(folder: Path, ex: Exercise, limits: Limits) -> ExerciseResult:
 def failed_checks(result: ExerciseResult) -> dict[str, str]:
     """The failed checks of a result: name -> message."""
     return {check.name: check.message for check in result.failures()}
+
+
+def passes_with_fresh_inputs(
+    folder: Path, ex: Exercise, limits: Limits, runs: int, checks: list[str]
+) -> list[ExerciseResult]:
+    """Grade ``ex`` of a folder ``runs`` times in the sandbox: each passes every one of
+    ``checks``, and each grading drew inputs of its own (its seed is in the details)."""
+    graded = [graded_alone(folder, ex, limits) for _ in range(runs)]
+    for run, result in enumerate(graded):
+        assert result.passed, (run, result.failures())
+        assert [check.name for check in result.checks] == checks
+    seeds = {result.checks[0].details.rsplit("--seed ", 1)[-1] for result in graded}
+    assert len(seeds) == runs  # every grading drew its own inputs
+    return graded

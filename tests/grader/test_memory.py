@@ -81,24 +81,23 @@ def assert_measures_a_held_block(gauge: CgroupMemory | ProcessMemory, holder: Ho
     assert gauge.peak() < before + SLACK
 
 
-def test_the_cgroup_gauge_sees_a_peak_its_process_let_go_of(group: cgroups.Group) -> None:
-    holder = Holder(group.procs)
+def gauge_sees_a_peak(group: cgroups.Group | None, kind: type) -> None:
+    """A process (in ``group``, if any) holds a block and lets go; the gauge of that kind saw it."""
+    holder = Holder(group.procs if group else ())
     try:
         gauge = sandbox_gauge(group, holder.proc.pid)
-        assert isinstance(gauge, CgroupMemory)
+        assert isinstance(gauge, kind)
         assert_measures_a_held_block(gauge, holder)
     finally:
         holder.stop()
+
+
+def test_the_cgroup_gauge_sees_a_peak_its_process_let_go_of(group: cgroups.Group) -> None:
+    gauge_sees_a_peak(group, CgroupMemory)
 
 
 def test_the_proc_gauge_sees_a_peak_its_process_let_go_of() -> None:
-    holder = Holder()
-    try:
-        gauge = sandbox_gauge(None, holder.proc.pid)
-        assert isinstance(gauge, ProcessMemory)
-        assert_measures_a_held_block(gauge, holder)
-    finally:
-        holder.stop()
+    gauge_sees_a_peak(None, ProcessMemory)
 
 
 def test_without_cgroup_or_process_there_is_no_gauge() -> None:

@@ -15,10 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from grader.exercises import exercise
-from grader.runner import grade_in_process, grade_submission
+from grader.runner import grade_in_process
 from grader.sandbox import Limits
 from solutions import ex4_stop_when_client_leaves as solution
-from tests.log_support import RecordingLogs, take_events
+from tests.grader.helpers import passes_with_fresh_inputs
+from tests.log_support import RecordingLogs, record_logs, take_events
 
 ROOT = Path(__file__).resolve().parents[2]
 EX4 = exercise("ex4")
@@ -31,9 +32,7 @@ SETTLE = 0.2  # long enough for a reader nobody stopped to read many more lines
 @pytest.fixture
 def logs(monkeypatch: pytest.MonkeyPatch) -> RecordingLogs:
     """The recording log store in place of the solution's own."""
-    recording = RecordingLogs()
-    monkeypatch.setattr(solution, "source", recording)
-    return recording
+    return record_logs(monkeypatch, solution)
 
 
 @pytest.fixture
@@ -68,12 +67,7 @@ def test_the_grader_passes_it_in_process() -> None:
 
 
 def test_the_sandbox_passes_it_twenty_times_with_fresh_inputs() -> None:
-    seeds = set()
-    for run in range(RUNS):
-        result = grade_submission(ROOT / "solutions", Limits(timeout=TIMEOUT), exercises=(EX4,))
-        graded = result.exercise(EX4.id)
-        assert graded.passed, (run, graded.failures())
-        assert [check.name for check in graded.checks] == CHECKS
-        assert "In-process" not in graded.checks[-1].message
-        seeds.add(graded.checks[0].details.rsplit("--seed ", 1)[-1])
-    assert len(seeds) == RUNS  # every grading drew its own inputs
+    graded = passes_with_fresh_inputs(
+        ROOT / "solutions", EX4, Limits(timeout=TIMEOUT), RUNS, CHECKS
+    )
+    assert all("In-process" not in result.checks[-1].message for result in graded)
