@@ -87,7 +87,7 @@ def save_record(path: Path, result: SubmissionResult, fingerprint: str | None) -
     envelope = {"layout": RECORD_LAYOUT, "fingerprint": fingerprint, "result": to_record(result)}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".record-", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(envelope, out, ensure_ascii=False)
+        out.write(json.dumps(envelope, ensure_ascii=False))  # dumps: C encoder, dump: Python
     Path(tmp).replace(path)
 
 

@@ -86,6 +86,11 @@ def restrict(read: Iterable[Path], write: Iterable[Path], hidden: Iterable[Path]
     Where the kernel can, signals and abstract Unix sockets are kept inside too.
     Call it before starting threads: Landlock restricts the calling thread.
     """
+    restrict_to_rules(readable_rules(read, hidden), write)
+
+
+def restrict_to_rules(read: Iterable[tuple[Path, int]], write: Iterable[Path]) -> None:
+    """``restrict``, with the read rules already worked out (``readable_rules``)."""
     libc = _libc()
     abi = abi_version()
     handled = handled_rights(abi)
@@ -95,7 +100,7 @@ def restrict(read: Iterable[Path], write: Iterable[Path], hidden: Iterable[Path]
     if ruleset < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")
     try:
-        for path, rights in readable_rules(read, hidden):
+        for path, rights in read:
             _allow(libc, ruleset, path, rights & handled)
         for path in write:
             _allow(libc, ruleset, path, handled)

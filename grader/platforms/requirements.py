@@ -16,7 +16,10 @@ from pathlib import Path
 
 GRADER_DIR = Path(__file__).resolve().parent.parent
 # What submissions and the grader's servers and clients need whatever the source imports.
-RUNTIME_DISTRIBUTIONS: tuple[str, ...] = ("fastapi", "starlette", "httpx2", "uvicorn")
+RUNTIME_DISTRIBUTIONS: tuple[str, ...] = (
+    *("fastapi", "starlette", "httpx2", "uvicorn"),
+    *("uvloop", "httptools"),  # the loop and parser uvicorn runs each sandbox's server with
+)
 # Sample submissions are not the grader, and this package only builds bundles, never grades.
 SKIPPED_DIRS = frozenset({"samples", "platforms", "__pycache__"})
 # Integrations that run only inside their own tool (pytest brings itself along).
