@@ -29,6 +29,13 @@ turn is then marked stalled. So a decoy call cannot stand in for the real one:
 however many calls present the prompt, the token sequence advances only as the
 client receives events. A call with a prompt no open turn has is answered
 "end" at once and remembered, for the feedback.
+
+Waking. The serving thread sleeps until something can change: a message from a
+call, a socket with room for replies that waited, a ping falling due, a waiting
+call reaching ``stall_after``, the time a turn's ``opens_at`` names, or a
+``wake()``. Whoever makes a gate open otherwise (the grader's HTTP client
+recording an event) calls ``wake()``: ``WakingClient`` does it after each chunk
+its reader took.
 """
 
 from __future__ import annotations
@@ -41,11 +48,14 @@ import selectors
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from grader import settings
+
+if TYPE_CHECKING:
+    from grader.transcript import StreamingClient
 
 MAX_LINE = 8 * 1024  # one protocol message; a prompt is far shorter
 MAX_PROMPT = 1024  # characters of a presented prompt kept for the feedback
@@ -60,6 +70,8 @@ PING = b'{"ping": true}'
 PONG = b'{"pong": true}\n'
 
 Gate = Callable[[int], bool]
+# When the gate of token k opens by itself (on the monotonic clock), when it does.
+Opening = Callable[[int], "float | None"]
 
 
 class FeedClient:
@@ -176,6 +188,7 @@ class Turn:
     prompt: str
     tokens: tuple[str, ...]
     delivered: Gate  # delivered(k): k events of this request reached the client
+    opens_at: Opening | None = None  # a gate that opens with time says when
     log: StreamLog = field(default_factory=StreamLog)
     open: bool = True  # the request is in flight: foreign prompts are noted on it
     live: int = 0  # its calls still connected
@@ -201,6 +214,7 @@ class _Call:
     waiting_since: float | None = None
     ping_sent: float | None = None
     next_ping: float = 0.0
+    blocked: bool = False  # replies wait for room in the socket: watched for writing
 
 
 class FeedServer:
@@ -255,9 +269,20 @@ class FeedServer:
         with contextlib.suppress(OSError):
             self._wake_w.send(b".")
 
-    def open_turn(self, prompt: str, tokens: tuple[str, ...], delivered: Gate) -> Turn:
-        """Serve calls presenting ``prompt`` with ``tokens`` from now on, gated on ``delivered``."""
-        turn = Turn(prompt, tokens, delivered)
+    def open_turn(
+        self,
+        prompt: str,
+        tokens: tuple[str, ...],
+        delivered: Gate,
+        opens_at: Opening | None = None,
+    ) -> Turn:
+        """Serve calls presenting ``prompt`` with ``tokens`` from now on, gated on ``delivered``.
+
+        The serving thread looks at a gate again only when woken (``wake()``), when
+        a waiting call's ``stall_after`` is up, or at ``opens_at(k)`` for a gate that
+        opens with time: from then on ``delivered(k)`` must hold by itself.
+        """
+        turn = Turn(prompt, tokens, delivered, opens_at)
         Turn.opened += 1
         with self._changed:
             self.turns.append(turn)
@@ -285,13 +310,13 @@ class FeedServer:
         """Wait on every socket; answer calls; release tokens as their gates open."""
         while not self._stop.is_set():
             timeout = self._timeout()
-            for key, _ in self._selector.select(timeout):
+            for key, events in self._selector.select(timeout):
                 if key.fileobj is self._wake_r:
                     with contextlib.suppress(OSError):
                         self._wake_r.recv(4096)
                 elif key.fileobj is self._control:
                     self._accept()
-                else:
+                elif events & selectors.EVENT_READ:  # a writable one is flushed below
                     self._read(self._calls[key.fileobj])  # type: ignore[index]
             now = time.monotonic()
             for call in list(self._calls.values()):
@@ -300,14 +325,27 @@ class FeedServer:
                     self._ping(call, now)
 
     def _timeout(self) -> float | None:
-        """How long the selector may wait: until a gate may have opened or a ping is due."""
-        calls = list(self._calls.values())
-        if any(c.wants or c.outbox for c in calls):
-            return settings.GATE_POLL
-        due = [
-            c.next_ping for c in calls if c.turn is not None and c.turn.open and c.ping_sent is None
-        ]
+        """How long the selector may wait: until the earliest deadline of a call, if any.
+
+        Anything else that can open a gate or unblock a reply wakes the selector
+        itself: a call's message, its socket turning writable, or ``wake()``.
+        """
+        due = [at for call in self._calls.values() for at in self._deadlines(call)]
         return max(0.0, min(due) - time.monotonic()) if due else None
+
+    def _deadlines(self, call: _Call) -> Iterator[float]:
+        """When the call's waiting token may go by itself, and when its next ping is due."""
+        turn = call.turn
+        if turn is None:
+            return
+        if call.wants and call.waiting_since is not None and not turn.log.stalled:
+            yield call.waiting_since + self.stall_after
+            # Token 0 waits on the turns beside it, not on its gate (see _may_release).
+            opens = turn.opens_at(call.cursor) if call.cursor and turn.opens_at else None
+            if opens is not None:
+                yield opens
+        if turn.open and call.ping_sent is None:
+            yield call.next_ping
 
     def _accept(self) -> None:
         """Take the connections passed over the control socket, within the bounds.
@@ -485,7 +523,7 @@ class FeedServer:
         self._flush(call)
 
     def _flush(self, call: _Call) -> None:
-        """Send what the socket takes now of the queued replies."""
+        """Send what the socket takes now of the queued replies; watch it for room for the rest."""
         try:
             sent = call.sock.send(call.outbox)
         except (BlockingIOError, InterruptedError):
@@ -496,6 +534,10 @@ class FeedServer:
         del call.outbox[:sent]
         if len(call.outbox) > MAX_PENDING:
             self._drop(call)
+        elif call.blocked != bool(call.outbox):
+            call.blocked = bool(call.outbox)
+            writing = selectors.EVENT_WRITE if call.blocked else 0
+            self._selector.modify(call.sock, selectors.EVENT_READ | writing)
 
     def _drop(self, call: _Call) -> None:
         """Close a call and, when it was its turn's last, note when the turn's calls ended."""
@@ -512,3 +554,45 @@ class FeedServer:
                 if turn.live == 0:
                     turn.log.closed_at = time.monotonic()
                 self._changed.notify_all()
+
+
+class WakingClient:
+    """A streaming client whose responses wake a feed each time their reader is done with a chunk.
+
+    A delivery gate counts what the reader recorded; the reader records a chunk
+    before it asks for the next one or closes the body, so the feed looks at its
+    gates again the moment one of them may have opened.
+    """
+
+    def __init__(self, client: StreamingClient, feed: FeedServer) -> None:
+        self.client = client
+        self.feed = feed
+
+    @contextlib.contextmanager
+    def stream(self, method: str, url: str, **kwargs: Any) -> Iterator[Any]:
+        """Open the request; its body's chunks wake the feed."""
+        with self.client.stream(method, url, **kwargs) as response:
+            yield _WakingResponse(response, self.feed)
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        """Send a GET request and read the whole response."""
+        return self.client.get(url, **kwargs)
+
+
+class _WakingResponse:
+    """A streaming response that wakes the feed after each chunk its reader took."""
+
+    def __init__(self, response: Any, feed: FeedServer) -> None:
+        self.response = response
+        self.feed = feed
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.response, name)
+
+    def iter_raw(self) -> Iterator[bytes]:
+        """The body's chunks; the feed is woken once the reader asks for the next or stops."""
+        for data in self.response.iter_raw():
+            try:
+                yield data
+            finally:
+                self.feed.wake()

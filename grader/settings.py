@@ -72,9 +72,6 @@ PONG_WAIT = 1.0
 # How long after a pong the feed pings a call again: the grain at which a blocked loop is
 # seen. Finer costs both processes CPU on every stream; coarser blurs a short block.
 PING_GAP = 0.02
-# How often the feed looks at a waiting call's gate (has its last token's event reached
-# the client?) when the reader did not wake it sooner.
-GATE_POLL = 0.01
 
 # The server and its probe.
 # A free event loop answers the probe's ping in a millisecond; a hung one never does.

@@ -40,7 +40,7 @@ from grader.checks import (
     short,
 )
 from grader.exercises.base import Exercise
-from grader.feed import FeedClient, FeedServer, StreamLog, Turn
+from grader.feed import FeedClient, FeedServer, StreamLog, Turn, WakingClient
 from grader.grading import Target, exercise_result, response_check
 from grader.loopwatch import (
     LoopWatch,
@@ -53,7 +53,7 @@ from grader.probe import Probe
 from grader.results import Check, ExerciseResult
 from grader.settings import BLOCKED_LIMIT, DISCONNECT_GRACE, PONG_WAIT
 from grader.sourcecheck import Streamed, defined_at, is_generator
-from grader.transcript import StreamingClient, StreamReader, Transcript
+from grader.transcript import StreamReader, Transcript
 
 DEFAULT_PROMPT = "Say hello"
 DEFAULT_TOKENS = ("Hello", ",", " world", "!")  # what the module's own client yields
@@ -145,45 +145,17 @@ def _delivered(reader: StreamReader) -> Callable[[int], bool]:
     return lambda k: len(reader.transcript.events) >= k
 
 
-class _FeedClock:
-    """A client whose streaming responses note when their head arrived and wake the feed.
+class _FeedClock(WakingClient):
+    """A client whose streaming responses wake the feed, and note when their head arrived."""
 
-    After each chunk the reader has recorded (it asks for the next one then), the
-    feed looks at its delivery gates at once instead of at its next poll.
-    """
-
-    def __init__(self, client: StreamingClient, feed: FeedServer) -> None:
-        self.client = client
-        self.feed = feed
-        self.head: float | None = None
+    head: float | None = None
 
     @contextlib.contextmanager
     def stream(self, method: str, url: str, **kwargs: Any) -> Iterator[Any]:
         """Open the request; the time its head arrived is ``head``."""
-        with self.client.stream(method, url, **kwargs) as response:
+        with super().stream(method, url, **kwargs) as response:
             self.head = time.monotonic()
-            yield _WakingResponse(response, self.feed)
-
-    def get(self, url: str, **kwargs: Any) -> Any:
-        """Send a GET request and read the whole response."""
-        return self.client.get(url, **kwargs)
-
-
-class _WakingResponse:
-    """A streaming response that wakes the feed each time the next chunk is asked for."""
-
-    def __init__(self, response: Any, feed: FeedServer) -> None:
-        self.response = response
-        self.feed = feed
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.response, name)
-
-    def iter_raw(self) -> Iterator[bytes]:
-        """The body's chunks; the feed is woken once the one before was recorded."""
-        for data in self.response.iter_raw():
-            yield data
-            self.feed.wake()
+            yield response
 
 
 def _times(reader: StreamReader, turn: Turn, head: float | None, end: float) -> StreamTimes:

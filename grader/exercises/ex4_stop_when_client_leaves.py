@@ -32,7 +32,7 @@ from types import ModuleType
 from grader import fixtures
 from grader.checks import content_type_check, events_check, plural, response_problem, short
 from grader.exercises.base import Exercise
-from grader.feed import FeedClient, FeedServer, Turn
+from grader.feed import FeedClient, FeedServer, Turn, WakingClient
 from grader.grading import Target, exercise_result
 from grader.probe import Probe
 from grader.results import Check, ExerciseResult
@@ -152,9 +152,15 @@ def _gate(reader: StreamReader, k: int, hung_up: list[float]) -> Callable[[int],
     def may_release(j: int) -> bool:
         if j < k:
             return len(reader.transcript.events) >= j
-        return bool(hung_up) and time.monotonic() >= hung_up[0] + (j - k + 1) * LINE_EVERY
+        due = _line_due(j, k, hung_up)
+        return due is not None and time.monotonic() >= due
 
     return may_release
+
+
+def _line_due(j: int, k: int, hung_up: list[float]) -> float | None:
+    """When line j (j >= k) goes by itself: one every LINE_EVERY after the hang-up."""
+    return hung_up[0] + (j - k + 1) * LINE_EVERY if j >= k and hung_up else None
 
 
 def leave_mid_stream(ex: Exercise, target: Target, feed: FeedServer, attempt: int) -> Departure:
@@ -165,10 +171,13 @@ def leave_mid_stream(ex: Exercise, target: Target, feed: FeedServer, attempt: in
     lines = log_lines(seed, attempt, k + math.ceil(WATCH / LINE_EVERY) + SPARE_LINES)
     reader = StreamReader(sse=True)
     hung_up: list[float] = []
-    turn = feed.open_turn(name, lines, _gate(reader, k, hung_up))
+    turn = feed.open_turn(
+        name, lines, _gate(reader, k, hung_up), lambda j: _line_due(j, k, hung_up)
+    )
     try:
+        client = WakingClient(target.client, feed)  # line j may go once event j is recorded
         t = reader.read(
-            target.client, ex.path, target.deadline(), stop_after_events=k, params={"name": name}
+            client, ex.path, target.deadline(), stop_after_events=k, params={"name": name}
         )
         run = Departure(t, turn, name, lines, k, calls=turn.log.calls)
         if len(t.events) < k or t.status != 200:

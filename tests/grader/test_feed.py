@@ -3,7 +3,8 @@
 The client end is the descriptor a sandbox inherits; here the test process
 holds it, as in-process grading does. Attacks are made the way a submission
 would make them: decoy calls, floods of passed descriptors, calls that never
-read, garbage on the wire.
+read, garbage on the wire. The serving thread's sleep is counted by the kernel
+(its voluntary context switches): it wakes when a gate may open, not on a clock.
 """
 
 from __future__ import annotations
@@ -15,13 +16,27 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
 
-from grader.feed import CALL, MAX_CALLS, MAX_OPEN, FeedClient, FeedServer, Turn
+from grader.feed import (
+    CALL,
+    MAX_CALLS,
+    MAX_OPEN,
+    WANT,
+    FeedClient,
+    FeedServer,
+    Turn,
+    WakingClient,
+)
+from grader.in_process import InProcessClient
+from grader.loopwatch import thread_wakeups
+from grader.transcript import StreamReader
 
 TOKENS = ("Bon", " jour", "  !", " ✓")
 PROMPT = "Explain SSE, s'il vous plaît ✓ [nonce]"
@@ -35,14 +50,16 @@ FLOOD = 1500
 class Deliveries:
     """The delivery gate the grader's HTTP client would be: how many events reached it."""
 
-    def __init__(self) -> None:
+    def __init__(self, feed: FeedServer) -> None:
+        self.feed = feed
         self.count = 0
         self.marked: dict[int, float] = {}
 
     def mark(self, n: int) -> None:
-        """Report that n events were delivered."""
+        """Report that n events were delivered, and wake the feed as the grader's client does."""
         self.count = max(self.count, n)
         self.marked.setdefault(n, time.monotonic())
+        self.feed.wake()
 
     def __call__(self, k: int) -> bool:
         return self.count >= k
@@ -111,8 +128,8 @@ def wait_until(condition: Callable[[], bool], timeout: float = WAIT) -> bool:
 
 
 def test_a_token_is_released_only_once_the_previous_event_was_delivered() -> None:
-    gate = Deliveries()
     with FeedServer(LONG_BOUND) as feed:
+        gate = Deliveries(feed)
         turn = open_turn(feed, gate)
 
         def deliver_later(k: int) -> None:
@@ -130,7 +147,7 @@ def test_a_token_is_released_only_once_the_previous_event_was_delivered() -> Non
 
 
 def test_an_undelivered_event_stalls_the_turn_after_the_bound(feed: FeedServer) -> None:
-    turn = open_turn(feed, Deliveries())
+    turn = open_turn(feed, Deliveries(feed))
     received = consume(feed, PROMPT)
     assert received.tokens == list(TOKENS)
     assert received.times[1] - received.times[0] >= SHORT_BOUND
@@ -143,7 +160,7 @@ def test_a_decoy_call_cannot_stand_in_for_the_real_one(feed: FeedServer) -> None
     # A buffering endpoint that first makes a decoy call with the request's prompt and
     # closes it, then collects every token in a second call: the tokens still advance
     # only as events arrive, whichever call asks.
-    gate = Deliveries()
+    gate = Deliveries(feed)
     turn = open_turn(feed, gate)
     decoy = consume(feed, PROMPT, take=1)
     gate.mark(1)  # the decoy's token went out as an event
@@ -155,7 +172,7 @@ def test_a_decoy_call_cannot_stand_in_for_the_real_one(feed: FeedServer) -> None
 
 
 def test_many_calls_with_the_prompt_share_one_gated_sequence(feed: FeedServer) -> None:
-    turn = open_turn(feed, Deliveries())
+    turn = open_turn(feed, Deliveries(feed))
     results: list[Received] = []
     callers = [
         threading.Thread(target=lambda: results.append(consume(feed, PROMPT, take=2)))
@@ -174,7 +191,7 @@ def test_many_calls_with_the_prompt_share_one_gated_sequence(feed: FeedServer) -
 def test_a_foreign_prompt_gets_no_token_and_is_noted_on_the_open_request(
     feed: FeedServer,
 ) -> None:
-    turn = open_turn(feed, Deliveries())
+    turn = open_turn(feed, Deliveries(feed))
     received = consume(feed, "Say hello")
     assert received.tokens == []
     assert turn.log.prompt == "Say hello"
@@ -185,7 +202,7 @@ def test_a_foreign_prompt_gets_no_token_and_is_noted_on_the_open_request(
 
 
 def test_closing_the_generator_early_closes_the_turn(feed: FeedServer) -> None:
-    turn = open_turn(feed, Deliveries())
+    turn = open_turn(feed, Deliveries(feed))
     received = consume(feed, PROMPT, take=1)
     assert feed.wait_closed(turn, WAIT)
     assert received.tokens == list(TOKENS[:1])
@@ -195,7 +212,7 @@ def test_closing_the_generator_early_closes_the_turn(feed: FeedServer) -> None:
 
 
 def test_wait_called_says_whether_a_call_presented_the_prompt(feed: FeedServer) -> None:
-    turn = open_turn(feed, Deliveries())
+    turn = open_turn(feed, Deliveries(feed))
     assert not feed.wait_called(turn, 0.1)
     consume(feed, "not it", take=1)
     assert not feed.wait_called(turn, 0.1)
@@ -352,7 +369,7 @@ def test_the_feed_has_no_address_another_sandbox_could_find() -> None:
 def test_the_server_stops_while_a_call_waits_for_its_next_request() -> None:
     feed = FeedServer(LONG_BOUND)
     feed.__enter__()
-    open_turn(feed, Deliveries())
+    open_turn(feed, Deliveries(feed))
     idle = raw_call(feed)
     with idle:
         idle.sendall(json.dumps({"prompt": PROMPT}).encode() + b"\n")
@@ -383,8 +400,8 @@ def late(spans: list[tuple[float, float]]) -> list[float]:
 
 
 def test_a_free_loop_answers_pings_and_acknowledges_tokens_at_once() -> None:
-    gate = Deliveries()
     with FeedServer(LONG_BOUND) as feed:
+        gate = Deliveries(feed)
         turn = open_turn(feed, gate)
 
         def slowly(k: int) -> None:  # the generator awaits between tokens: the loop is free
@@ -401,8 +418,8 @@ def test_a_free_loop_answers_pings_and_acknowledges_tokens_at_once() -> None:
 
 
 def test_a_blocked_loop_answers_its_pings_late() -> None:
-    gate = Deliveries()
     with FeedServer(LONG_BOUND) as feed:
+        gate = Deliveries(feed)
         turn = open_turn(feed, gate)
 
         def blocking(k: int) -> None:  # time.sleep in the generator: the loop is held
@@ -413,3 +430,132 @@ def test_a_blocked_loop_answers_its_pings_late() -> None:
         feed.close_turn(turn)
         assert feed.wait_answered(turn, WAIT)
     assert max(late(turn.log.pongs)) >= BLOCK * 0.75
+
+
+# --- waking: the serving thread sleeps until a gate may open ---------------------------------
+# The turns here are closed before their call comes: a call of a closed turn is not pinged,
+# so nothing but what the test names can wake the serving thread.
+
+IDLE = 0.5  # how long a call waits on a closed gate while its wake-ups are counted
+MAX_IDLE_WAKEUPS = 10  # a thread that looked at its gates every 10 ms woke some 50 times
+LATE = SHORT_BOUND  # how late a token may go after its gate opened (the stall bound is 10 s)
+
+
+def reply(sock: socket.socket) -> dict[str, object]:
+    """The next reply of the feed on a raw call."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = sock.recv(1)
+        assert chunk, "the feed hung up"
+        data += chunk
+    return json.loads(data)
+
+
+@contextlib.contextmanager
+def took_first_token(feed: FeedServer) -> Iterator[socket.socket]:
+    """A raw call that presented the prompt and got token 0."""
+    with raw_call(feed) as sock:
+        sock.settimeout(WAIT)
+        sock.sendall(json.dumps({"prompt": PROMPT}).encode() + b"\n" + WANT)
+        assert reply(sock) == {"token": TOKENS[0]}
+        yield sock
+
+
+def serving_thread_wakeups(feed: FeedServer) -> int:
+    """How often the feed's serving thread has gone to sleep and woken, by the kernel's count."""
+    counts = thread_wakeups(os.getpid())
+    assert counts is not None
+    return counts[feed._thread.native_id]
+
+
+def test_a_gate_opened_with_a_wake_releases_the_next_token_at_once() -> None:
+    with FeedServer(LONG_BOUND) as feed:
+        gate = Deliveries(feed)
+        turn = open_turn(feed, gate)
+        feed.close_turn(turn)
+        with took_first_token(feed) as sock:
+            sock.sendall(WANT)
+            time.sleep(DELIVERY_DELAY)  # the thread looked at the closed gate and went to sleep
+            assert len(turn.log.released) == 1
+            gate.mark(1)
+            assert reply(sock) == {"token": TOKENS[1]}
+    assert turn.log.released[1] - gate.marked[1] < LATE
+    assert not turn.log.stalled
+
+
+def test_a_stall_is_marked_at_the_bound_with_nothing_else_to_wake_the_thread(
+    feed: FeedServer,
+) -> None:
+    turn = open_turn(feed, Deliveries(feed))
+    feed.close_turn(turn)
+    with took_first_token(feed) as sock:
+        asked = time.monotonic()
+        sock.sendall(WANT)
+        assert reply(sock) == {"token": TOKENS[1]}
+        waited = time.monotonic() - asked
+    assert turn.log.stalled_at == 1
+    assert SHORT_BOUND <= waited < SHORT_BOUND + LATE
+
+
+def test_a_gate_that_opens_with_time_releases_its_token_then() -> None:
+    with FeedServer(LONG_BOUND) as feed:
+        start = time.monotonic()
+
+        def opens_at(k: int) -> float:
+            return start + k * DELIVERY_DELAY
+
+        turn = feed.open_turn(PROMPT, TOKENS, lambda k: time.monotonic() >= opens_at(k), opens_at)
+        feed.close_turn(turn)
+        received = consume(feed, PROMPT)
+    assert received.tokens == list(TOKENS)
+    for k in range(1, len(TOKENS)):
+        assert opens_at(k) <= turn.log.released[k] < opens_at(k) + LATE
+    assert not turn.log.stalled
+
+
+def test_a_call_waiting_on_a_closed_gate_leaves_the_serving_thread_asleep() -> None:
+    with FeedServer(LONG_BOUND) as feed:
+        gate = Deliveries(feed)
+        turn = open_turn(feed, gate)
+        feed.close_turn(turn)
+        with took_first_token(feed) as sock:
+            sock.sendall(WANT)
+            time.sleep(DELIVERY_DELAY)  # the thread took the request and found the gate closed
+            before = serving_thread_wakeups(feed)
+            time.sleep(IDLE)
+            woke = serving_thread_wakeups(feed) - before
+            gate.mark(1)
+            assert reply(sock) == {"token": TOKENS[1]}  # it was waiting, and still serves
+    assert woke < MAX_IDLE_WAKEUPS, f"the serving thread woke {woke} times in {IDLE} s"
+
+
+def token_app(feed: FeedServer) -> FastAPI:
+    """Exercise 3's right answer: each token sent as an event as soon as it came."""
+    app = FastAPI()
+    client = FeedClient(feed.child_fd)
+
+    @app.get("/tokens")
+    async def tokens(prompt: str) -> StreamingResponse:
+        async def events() -> AsyncIterator[str]:
+            async for token in client.stream(prompt):
+                yield f"data: {token}\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    return app
+
+
+def test_the_waking_client_opens_each_gate_as_soon_as_its_event_is_recorded() -> None:
+    with FeedServer(LONG_BOUND) as feed:
+        reader = StreamReader(sse=True)
+        turn = open_turn(feed, lambda k: len(reader.transcript.events) >= k)
+        feed.close_turn(turn)
+        with InProcessClient(token_app(feed)) as client:
+            deadline = time.monotonic() + WAIT
+            reader.read(WakingClient(client, feed), "/tokens", deadline, params={"prompt": PROMPT})
+    t = reader.transcript
+    assert t.event_data() == list(TOKENS)
+    assert not turn.log.stalled
+    recorded = [t.started + t.chunks[index].t for index, _ in t.events]
+    for k in range(1, len(TOKENS)):
+        assert turn.log.released[k] - recorded[k - 1] < LATE
