@@ -223,9 +223,14 @@ def test_wait_called_says_whether_a_call_presented_the_prompt(feed: FeedServer) 
 # --- bounds: nothing a sandbox sends can stall or swamp the grader ---------------------------
 
 
-def raw_call(feed: FeedServer) -> socket.socket:
-    """A call's connection made by hand, as a hostile submission would."""
+def raw_call(feed: FeedServer, room: int | None = None) -> socket.socket:
+    """A call's connection made by hand, as a hostile submission would.
+
+    ``room`` shrinks the send buffer of the feed's end: its replies soon wait for room.
+    """
     ours, theirs = socket.socketpair()
+    if room is not None:
+        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, room)
     with theirs, socket.socket(fileno=os.dup(feed.child_fd)) as control:
         socket.send_fds(control, [CALL], [theirs.fileno()])
     return ours
@@ -439,6 +444,7 @@ def test_a_blocked_loop_answers_its_pings_late() -> None:
 IDLE = 0.5  # how long a call waits on a closed gate while its wake-ups are counted
 MAX_IDLE_WAKEUPS = 10  # a thread that looked at its gates every 10 ms woke some 50 times
 LATE = SHORT_BOUND  # how late a token may go after its gate opened (the stall bound is 10 s)
+UNREAD = 1000  # requests whose replies fill a small socket buffer, far below MAX_PENDING
 
 
 def reply(sock: socket.socket) -> dict[str, object]:
@@ -526,6 +532,21 @@ def test_a_call_waiting_on_a_closed_gate_leaves_the_serving_thread_asleep() -> N
             woke = serving_thread_wakeups(feed) - before
             gate.mark(1)
             assert reply(sock) == {"token": TOKENS[1]}  # it was waiting, and still serves
+    assert woke < MAX_IDLE_WAKEUPS, f"the serving thread woke {woke} times in {IDLE} s"
+
+
+def test_replies_that_waited_for_room_go_out_once_the_call_reads() -> None:
+    with FeedServer(LONG_BOUND) as feed:
+        feed.close_turn(open_turn(feed, lambda _k: True))
+        with raw_call(feed, room=1) as sock:
+            sock.settimeout(WAIT)
+            sock.sendall(json.dumps({"prompt": PROMPT}).encode() + b"\n" + WANT * UNREAD)
+            time.sleep(DELIVERY_DELAY)  # the feed answered what its socket took, and waits
+            before = serving_thread_wakeups(feed)
+            time.sleep(IDLE)
+            woke = serving_thread_wakeups(feed) - before
+            replies = [reply(sock) for _ in range(UNREAD)]
+    assert replies == [{"token": t} for t in TOKENS] + [{"end": True}] * (UNREAD - len(TOKENS))
     assert woke < MAX_IDLE_WAKEUPS, f"the serving thread woke {woke} times in {IDLE} s"
 
 
