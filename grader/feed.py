@@ -71,7 +71,7 @@ PONG = b'{"pong": true}\n'
 
 Gate = Callable[[int], bool]
 # When the gate of token k opens by itself (on the monotonic clock), when it does.
-Opening = Callable[[int], "float | None"]
+Opening = Callable[[int], float | None]
 
 
 class FeedClient:
