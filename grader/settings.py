@@ -58,7 +58,11 @@ OUTPUT_KIB = Option(
 # blocked loop), not computing, so more submissions than cores are graded at once:
 # on 2 cores a class of 200 took 10.1 s at 16, 9.0 s at 24 and 9.9 s at 32, where
 # the machine runs out of CPU (python -m benchmarks.grader_speed --jobs 16,24,32).
-JOBS = Option(12 * (os.cpu_count() or 1), "submissions graded at once (default: {default})")
+# Capped: each sandbox at work holds tens of MiB of its own, and a machine with many
+# cores grades a class in seconds anyway.
+JOBS = Option(
+    min(12 * (os.cpu_count() or 1), 96), "submissions graded at once (default: {default})"
+)
 
 # Exercise 3 (and any exercise served with the grader's feed).
 # How long the grader waits for token k's event before it concludes that the

@@ -36,7 +36,7 @@ from tests.grader.helpers import (
 SLOW_IMPORT = 1.0  # seconds a "slow" submission's ex1 sleeps at import
 FIRST_RESULT_WAIT = 60.0
 PARALLEL_CLASS = 8
-PARALLEL_JOBS = 4  # the default on a two-core machine: two per core
+PARALLEL_JOBS = 4  # a few at once, fewer than the submissions
 INTERRUPT_AFTER = 0.3  # seconds after the first saved result, while the next one is graded
 SUMMARY_PREFIX = "python -m grader: "
 

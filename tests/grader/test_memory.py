@@ -53,7 +53,7 @@ class Holder:
 
     def stop(self) -> None:
         self.proc.kill()
-        self.proc.wait()
+        self.proc.communicate()  # reaps it and closes its pipes
 
 
 @pytest.fixture
