@@ -56,8 +56,8 @@ OUTPUT_KIB = Option(
 )
 # Most of a submission's grading time is spent waiting (on a stream, a stall, a
 # blocked loop), not computing, so more submissions than cores are graded at once:
-# on 2 cores a class of 200 took 10.1 s at 16, 9.0 s at 24 and 9.9 s at 32, where
-# the machine runs out of CPU (python -m benchmarks.grader_speed --jobs 16,24,32).
+# on 2 cores a class of 200 took 10.2 s at 16, 9.3 s at 24 and 9.9 s at 32, where
+# the machine runs out of CPU (python -m benchmarks.grader_speed --jobs 24,16,32).
 # Capped: each sandbox at work holds tens of MiB of its own, and a machine with many
 # cores grades a class in seconds anyway.
 JOBS = Option(
