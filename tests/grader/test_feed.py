@@ -467,6 +467,22 @@ def took_first_token(feed: FeedServer) -> Iterator[socket.socket]:
         yield sock
 
 
+@contextlib.contextmanager
+def waiting_on_a_closed_gate() -> Iterator[tuple[FeedServer, Deliveries, Turn, socket.socket]]:
+    """A call that took token 0 and asked for token 1, whose gate is closed, long before a stall.
+
+    By the time this yields, the serving thread took the request and found the gate closed.
+    """
+    with FeedServer(LONG_BOUND) as feed:
+        gate = Deliveries(feed)
+        turn = open_turn(feed, gate)
+        feed.close_turn(turn)
+        with took_first_token(feed) as sock:
+            sock.sendall(WANT)
+            time.sleep(DELIVERY_DELAY)
+            yield feed, gate, turn, sock
+
+
 def serving_thread_wakeups(feed: FeedServer) -> int:
     """How often the feed's serving thread has gone to sleep and woken, by the kernel's count."""
     counts = thread_wakeups(os.getpid())
@@ -475,16 +491,10 @@ def serving_thread_wakeups(feed: FeedServer) -> int:
 
 
 def test_a_gate_opened_with_a_wake_releases_the_next_token_at_once() -> None:
-    with FeedServer(LONG_BOUND) as feed:
-        gate = Deliveries(feed)
-        turn = open_turn(feed, gate)
-        feed.close_turn(turn)
-        with took_first_token(feed) as sock:
-            sock.sendall(WANT)
-            time.sleep(DELIVERY_DELAY)  # the thread looked at the closed gate and went to sleep
-            assert len(turn.log.released) == 1
-            gate.mark(1)
-            assert reply(sock) == {"token": TOKENS[1]}
+    with waiting_on_a_closed_gate() as (_, gate, turn, sock):
+        assert len(turn.log.released) == 1
+        gate.mark(1)
+        assert reply(sock) == {"token": TOKENS[1]}
     assert turn.log.released[1] - gate.marked[1] < LATE
     assert not turn.log.stalled
 
@@ -520,18 +530,12 @@ def test_a_gate_that_opens_with_time_releases_its_token_then() -> None:
 
 
 def test_a_call_waiting_on_a_closed_gate_leaves_the_serving_thread_asleep() -> None:
-    with FeedServer(LONG_BOUND) as feed:
-        gate = Deliveries(feed)
-        turn = open_turn(feed, gate)
-        feed.close_turn(turn)
-        with took_first_token(feed) as sock:
-            sock.sendall(WANT)
-            time.sleep(DELIVERY_DELAY)  # the thread took the request and found the gate closed
-            before = serving_thread_wakeups(feed)
-            time.sleep(IDLE)
-            woke = serving_thread_wakeups(feed) - before
-            gate.mark(1)
-            assert reply(sock) == {"token": TOKENS[1]}  # it was waiting, and still serves
+    with waiting_on_a_closed_gate() as (feed, gate, _, sock):
+        before = serving_thread_wakeups(feed)
+        time.sleep(IDLE)
+        woke = serving_thread_wakeups(feed) - before
+        gate.mark(1)
+        assert reply(sock) == {"token": TOKENS[1]}  # it was waiting, and still serves
     assert woke < MAX_IDLE_WAKEUPS, f"the serving thread woke {woke} times in {IDLE} s"
 
 
