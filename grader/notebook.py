@@ -31,6 +31,7 @@ from grader.results import Chunk, ExerciseResult, failed_exercise
 from grader.settings import OPEN_AFTER, TIMEOUT
 
 HINT_INDENT = " " * 6  # under the exercise's line, as the text report indents its details
+WARM_UP_EXIT_WAIT = 30.0  # seconds exit waits for the renderers' warm-up to finish loading
 
 
 @dataclass(frozen=True)
@@ -161,4 +162,8 @@ _WARMED_UP = threading.Event()
 GRADER = CheckServer()
 GRADER.start()
 atexit.register(GRADER.close)
-threading.Thread(target=_warm_up_renderers, name="warm-up-renderers", daemon=True).start()
+_WARM_UP = threading.Thread(target=_warm_up_renderers, name="warm-up-renderers", daemon=True)
+_WARM_UP.start()
+# A daemon thread stopped at exit in the middle of loading matplotlib's compiled extensions
+# aborts the interpreter ("terminate called without an active exception"): exit waits first.
+atexit.register(_WARM_UP.join, WARM_UP_EXIT_WAIT)
